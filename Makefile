@@ -1,0 +1,50 @@
+# Two commands matter: `make demo` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+PYTEST_WORKERS ?= 2
+
+.PHONY: venv demo test lint migrate run worker stop clean bench
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+migrate: venv
+	$(PY) manage.py migrate --noinput -v0
+
+# Seeds the demo tenant, starts the web server and a worker in the background (left running;
+# `make stop` ends them) and drives a whole generation through the HTTP API.
+demo: migrate
+	$(PY) manage.py seed_demo
+	$(PY) scripts/demo.py --port $(PORT)
+
+test: venv
+	$(PY) -m ruff check .
+	$(PY) manage.py makemigrations --check --dry-run -v0
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -q
+
+lint: venv
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+run: migrate
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+worker: migrate
+	$(PY) manage.py qcluster
+
+stop:
+	-$(PY) scripts/demo.py --stop
+
+bench: venv
+	$(PY) benchmarks/bench_assembly.py
+
+clean: stop
+	rm -rf var/

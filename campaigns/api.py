@@ -1,0 +1,56 @@
+"""Campaign endpoints: `/api/v2/campaigns/` scoped to the caller's clients."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from rest_framework import serializers, viewsets
+
+from campaigns.models import Campaign
+from clients.models import Client, Membership
+from config.tenancy import TenantScopedViewSetMixin, role_for
+
+
+class BriefSerializer(serializers.Serializer):
+    objective = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    keyMessages = serializers.ListField(
+        source="key_messages", child=serializers.CharField(max_length=300), max_length=20, required=False
+    )
+    cta = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    doNotMention = serializers.ListField(
+        source="do_not_mention", child=serializers.CharField(max_length=200), max_length=50, required=False
+    )
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    clientId = serializers.PrimaryKeyRelatedField(source="client", queryset=Client.objects.all())
+    brief = BriefSerializer(source="*", required=False)
+
+    class Meta:
+        model = Campaign
+        fields = ["id", "clientId", "name", "brief"]
+        read_only_fields = ["id"]
+
+    def validate_clientId(self, client: Client) -> Client:
+        role = role_for(self.context["request"].user, client.id)
+        if role is None:
+            raise serializers.ValidationError("Unknown client.")
+        if role not in Membership.WRITER_ROLES:
+            raise serializers.ValidationError("Viewers may not create or move campaigns for this client.")
+        if self.instance is not None and self.instance.client_id != client.id:
+            raise serializers.ValidationError("A campaign cannot move to another client.")
+        return client
+
+
+class CampaignViewSet(TenantScopedViewSetMixin, viewsets.ModelViewSet):
+    queryset = Campaign.objects.select_related("client")
+    serializer_class = CampaignSerializer
+
+    def get_queryset(self) -> QuerySet:
+        queryset = super().get_queryset()
+        client_id = self.request.query_params.get("clientId")
+        if client_id:
+            try:
+                queryset = queryset.filter(client_id=serializers.UUIDField().to_internal_value(client_id))
+            except serializers.ValidationError:
+                raise serializers.ValidationError({"clientId": ["Must be a valid UUID."]}) from None
+        return queryset

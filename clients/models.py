@@ -1,0 +1,62 @@
+"""Clients (the brands an agency works for), their brand guidelines, and who may act for them."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+
+hex_colour = RegexValidator(r"^#[0-9A-Fa-f]{6}$", "Use a colour like #FF6B6B.")
+
+
+def validate_palette(value: object) -> None:
+    if not isinstance(value, list) or len(value) > 12:
+        raise ValidationError("A palette is a list of at most 12 colours.")
+    for colour in value:
+        if not isinstance(colour, str):
+            raise ValidationError("Colours are strings like #FF6B6B.")
+        hex_colour(colour)
+
+
+class Client(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    # Brand guidelines (PRD 6.5), injected into every scene prompt.
+    brand_voice = models.CharField(max_length=500, blank=True)
+    visual_style = models.CharField(max_length=500, blank=True)
+    forbidden_elements = models.JSONField(default=list, blank=True)
+    logo_url = models.CharField(max_length=1000, blank=True)
+    color_palette = models.JSONField(default=list, blank=True, validators=[validate_palette])
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="clients")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        EDITOR = "editor", "Editor"
+        VIEWER = "viewer", "Viewer"
+
+    WRITER_ROLES = (Role.OWNER, Role.EDITOR)
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.EDITOR)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "client"], name="unique_membership")]
+        ordering = ["client__name", "user__username"]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.client} ({self.role})"

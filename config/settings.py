@@ -1,0 +1,287 @@
+"""Settings for the video generation service, driven entirely by the environment.
+
+With no configuration at all the service runs embedded: SQLite under var/, local-memory
+cache, django-q2's ORM broker, local file storage and the offline `local` provider.
+`DATABASE_URL`, `REDIS_URL` and `AWS_STORAGE_BUCKET_NAME` switch each piece to its
+at-scale counterpart (see README.md).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = os.environ.get("SECRET_KEY", "dev-insecure-secret-key-change-me-in-production-0123456789")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django_prometheus",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "rest_framework",
+    "rest_framework_simplejwt",
+    "drf_spectacular",
+    "django_q",
+    "clients",
+    "campaigns",
+    "videogen",
+]
+
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "config.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------------------
+DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web and worker processes write concurrently: WAL + a busy timeout + IMMEDIATE
+    # transactions avoid "database is locked" (Django 5.1+).
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
+else:
+    DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache, throttles, circuit state --------------------------------------------------------
+REDIS_URL = os.environ.get("REDIS_URL", "")
+# Parallel test workers share one Redis: keep their keys and task queues apart.
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if REDIS_URL:
+    _shared_cache = {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "videogen") + _XDIST_WORKER,
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
+    }
+    CACHES = {"default": _shared_cache, "shared": _shared_cache}
+else:
+    # "default" stays per-process (CONTRACT: local memory). Throttles and the circuit breaker
+    # must be shared between the web and the worker processes, so they use the database cache.
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "shared": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "videogen_shared_cache"},
+    }
+SHARED_CACHE_ALIAS = "shared"
+
+# --- Task queue (django-q2) -----------------------------------------------------------------
+# Tasks are short, resumable steps (see videogen/pipeline): `timeout` must stay below `retry`
+# or django-q2 hands a still-running task to a second worker.
+Q_CLUSTER = {
+    "name": os.environ.get("Q_CLUSTER_NAME", "videogen") + _XDIST_WORKER,
+    "workers": int(os.environ.get("Q_WORKERS", "2")),
+    "recycle": 200,
+    "timeout": int(os.environ.get("Q_TIMEOUT", "240")),
+    "retry": int(os.environ.get("Q_RETRY", "300")),
+    "max_attempts": 3,
+    "ack_failures": True,
+    "save_limit": 500,
+    "queue_limit": 20,
+    "catch_up": False,
+    "poll": float(os.environ.get("Q_POLL", "0.2")),
+    "label": "Task queue",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+# --- Storage ------------------------------------------------------------------------------
+VIDEO_STORAGE_PATH = Path(os.environ.get("VIDEO_STORAGE_PATH", VAR_DIR / "media"))
+MEDIA_ROOT = VIDEO_STORAGE_PATH
+MEDIA_URL = "/media/"
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES = {
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {"querystring_auth": True, "querystring_expire": 3600, "file_overwrite": True},
+        },
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+else:
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_URL_TTL_SECONDS = int(os.environ.get("MEDIA_URL_TTL_SECONDS", "3600"))
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
+
+# Uploads stream to disk past 2.5 MB; the 50 MB limit is enforced while streaming.
+MAX_UPLOAD_BYTES = int(os.environ.get("MAX_UPLOAD_BYTES", 50 * 1024 * 1024))
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_TEMP_DIR = None
+FILE_UPLOAD_HANDLERS = [
+    "videogen.api.uploads.SizeLimitedUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
+# --- Auth, API ------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_THROTTLE_RATES": {
+        "upload": os.environ.get("THROTTLE_UPLOAD", "10/min"),
+        "generate": os.environ.get("THROTTLE_GENERATE", "5/min"),
+        "poll": os.environ.get("THROTTLE_POLL", "30/min"),
+        "approve": os.environ.get("THROTTLE_APPROVE", "5/min"),
+        "render": os.environ.get("THROTTLE_RENDER", "2/min"),
+        "refine": os.environ.get("THROTTLE_REFINE", "3/min"),
+        "list": os.environ.get("THROTTLE_LIST", "30/min"),
+    },
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=int(os.environ.get("JWT_ACCESS_MINUTES", "30"))),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=7),
+    "AUTH_HEADER_TYPES": ("Bearer",),
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Video generation API",
+    "DESCRIPTION": "Turns a marketer's brief into short video ads (v2 contract).",
+    "VERSION": "2.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v2",
+    "ENUM_NAME_OVERRIDES": {},
+}
+
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "http://localhost:3000")
+CORS_EXPOSE_HEADERS = ["ETag", "Location", "Retry-After", "Content-Range", "X-Request-ID"]
+CORS_ALLOW_HEADERS = (
+    "accept", "authorization", "content-type", "if-none-match", "idempotency-key", "range", "x-request-id",
+)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+if not DEBUG:
+    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+    CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Provider ------------------------------------------------------------------------------
+REPLICATE_API_TOKEN = os.environ.get("REPLICATE_API_TOKEN") or os.environ.get("REPLICATE_API_KEY", "")
+VIDEOGEN_PROVIDER = os.environ.get("VIDEOGEN_PROVIDER") or ("replicate" if REPLICATE_API_TOKEN else "local")
+REPLICATE_BASE_URL = os.environ.get("REPLICATE_BASE_URL", "")
+REPLICATE_STORYBOARD_MODEL = os.environ.get("REPLICATE_STORYBOARD_MODEL", "black-forest-labs/flux-schnell")
+REPLICATE_HD_MODEL = os.environ.get("REPLICATE_HD_MODEL", "black-forest-labs/flux-pro")
+REPLICATE_VIDEO_MODEL = os.environ.get("REPLICATE_VIDEO_MODEL", "wavespeedai/wan-2.1-i2v-480p")
+REPLICATE_UPSCALE_MODEL = os.environ.get("REPLICATE_UPSCALE_MODEL", "topazlabs/video-upscale")
+REPLICATE_WEBHOOK_SECRET = os.environ.get("REPLICATE_WEBHOOK_SECRET", "")
+PROVIDER_CONCURRENCY = int(os.environ.get("PROVIDER_CONCURRENCY", "8"))
+# PRD 3.4 backoff schedule; tests shrink it with PROVIDER_BACKOFF_SCALE.
+PROVIDER_BACKOFF_SCALE = env_float("PROVIDER_BACKOFF_SCALE", 1.0)
+PROVIDER_POLL_INTERVAL = env_float("PROVIDER_POLL_INTERVAL", 1.0)
+CIRCUIT_FAILURE_THRESHOLD = int(os.environ.get("CIRCUIT_FAILURE_THRESHOLD", "3"))
+CIRCUIT_OPEN_SECONDS = int(os.environ.get("CIRCUIT_OPEN_SECONDS", "300"))
+
+# --- Pipeline -------------------------------------------------------------------------------
+VIDEO_FPS = int(os.environ.get("VIDEO_FPS", "24"))
+STEP_BUDGET_SECONDS = env_float("STEP_BUDGET_SECONDS", 60.0)
+LEASE_SECONDS = int(os.environ.get("LEASE_SECONDS", "120"))
+STALL_AFTER_MINUTES = int(os.environ.get("STALL_AFTER_MINUTES", "15"))
+STALLED_FAIL_AFTER_MINUTES = int(os.environ.get("STALLED_FAIL_AFTER_MINUTES", "60"))
+WATCHDOG_AFTER_SECONDS = int(os.environ.get("WATCHDOG_AFTER_SECONDS", "180"))
+SCENE_CACHE_HOURS = int(os.environ.get("SCENE_CACHE_HOURS", "24"))
+
+# --- Money (PRD 5.3) --------------------------------------------------------------------------
+DAILY_BUDGET_SOFT = Decimal(os.environ.get("DAILY_BUDGET_SOFT", "100"))
+DAILY_BUDGET_HARD = Decimal(os.environ.get("DAILY_BUDGET_HARD", "150"))
+
+# --- Observability ----------------------------------------------------------------------------
+PROMETHEUS_EXPORT_MIGRATIONS = False
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "django_q": {"level": os.environ.get("Q_LOG_LEVEL", "WARNING")},
+    },
+}

@@ -1,0 +1,40 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+from rest_framework_nested.routers import NestedSimpleRouter
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from campaigns.api import CampaignViewSet
+from clients.api import ClientMembersViewSet, ClientViewSet, MeView
+from config import health
+
+router = SimpleRouter(trailing_slash=True)
+router.register("clients", ClientViewSet, basename="client")
+router.register("campaigns", CampaignViewSet, basename="campaign")
+members_router = NestedSimpleRouter(router, "clients", lookup="client")
+members_router.register("members", ClientMembersViewSet, basename="client-members")
+
+api_v2 = [
+    path("auth/token", TokenObtainPairView.as_view(), name="token-obtain"),
+    path("auth/token/refresh", TokenRefreshView.as_view(), name="token-refresh"),
+    path("me", MeView.as_view(), name="me"),
+    path("", include("videogen.api.urls")),
+    path("", include(router.urls)),
+    path("", include(members_router.urls)),
+]
+
+urlpatterns = [
+    path("api/v2/", include(api_v2)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+    path("", include("django_prometheus.urls")),
+]
+
+handler400 = "config.errors.json_400"
+handler403 = "config.errors.json_403"
+handler404 = "config.errors.json_404"
+handler500 = "config.errors.json_500"

@@ -1,0 +1,329 @@
+"""The video job model family: jobs, their scenes and variations, provider predictions and the cost ledger.
+
+Status is written only by `videogen.pipeline.state` (the job state machine); everything
+else reads it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+
+from campaigns.models import Campaign
+from clients.models import Client
+
+MONEY = {"max_digits": 12, "decimal_places": 4, "default": Decimal("0")}
+
+
+class Asset(models.Model):
+    class Kind(models.TextChoices):
+        IMAGE = "image"
+        VIDEO = "video"
+
+    class Role(models.TextChoices):
+        SCENE = "scene"
+        PRODUCT = "product"
+        LOGO = "logo"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="assets")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    file = models.FileField(max_length=500)
+    type = models.CharField(max_length=10, choices=Kind.choices)
+    mime_type = models.CharField(max_length=50)
+    size = models.BigIntegerField()
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    filename = models.CharField(max_length=255, blank=True)
+    role = models.CharField(max_length=10, choices=Role.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["client", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.filename or str(self.id)
+
+
+class JobStatus(models.TextChoices):
+    GENERATING_STORYBOARD = "generating_storyboard"
+    NEEDS_CLARIFICATION = "needs_clarification"
+    STORYBOARD_COMPLETE = "storyboard_complete"
+    GENERATING_VIDEO = "generating_video"
+    COMPLETED = "completed"
+    PARTIALLY_COMPLETED = "partially_completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    STALLED = "stalled"
+
+
+class Platform(models.TextChoices):
+    TIKTOK = "tiktok"
+    META = "meta"
+    YOUTUBE = "youtube"
+    CUSTOM = "custom"
+
+
+class VideoJob(models.Model):
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="jobs")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="jobs")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="jobs")
+
+    # The generation request as the marketer sent it.
+    video_name = models.CharField(max_length=200)
+    creative_prompt = models.TextField()
+    duration = models.PositiveSmallIntegerField()
+    platform = models.CharField(max_length=10, choices=Platform.choices)
+    aspect_ratio = models.CharField(max_length=5)
+    number_of_variations = models.PositiveSmallIntegerField(default=1)
+    keywords = models.JSONField(default=list, blank=True)
+    style_presets = models.JSONField(default=list, blank=True)
+    assets = models.JSONField(default=list, blank=True)
+    audio_controls = models.JSONField(default=dict, blank=True)
+    export_formats = models.JSONField(default=list, blank=True)
+
+    # Where the job is (written only by the state machine).
+    status = models.CharField(max_length=24, choices=JobStatus.choices, default=JobStatus.GENERATING_STORYBOARD)
+    stage = models.CharField(max_length=40, default="queued")
+    percentage = models.PositiveSmallIntegerField(default=0)
+    current_scene = models.PositiveSmallIntegerField(null=True, blank=True)
+    estimated_time_remaining = models.PositiveIntegerField(null=True, blank=True)
+    approved = models.BooleanField(default=False)
+    clarification = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    retry_count = models.PositiveIntegerField(default=0)
+    # A refine or a render starts a new run; tasks of an older run stop on their own.
+    run = models.PositiveIntegerField(default=1)
+    # Lease: the worker currently advancing the job (a second copy of a task backs off).
+    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+
+    # Money (Decimal dollars).
+    estimated_cost = models.DecimalField(**MONEY)
+    cost_breakdown = models.JSONField(default=dict, blank=True)
+    actual_cost = models.DecimalField(**MONEY)
+
+    request_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    storyboard_started_at = models.DateTimeField(null=True, blank=True)
+    storyboard_completed_at = models.DateTimeField(null=True, blank=True)
+    render_started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status"]),
+            models.Index(fields=["campaign"]),
+            models.Index(fields=["client"]),
+            models.Index(fields=["updated_at"]),
+            models.Index(fields=["status", "updated_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.video_name}"
+
+
+class SceneStatus(models.TextChoices):
+    PENDING = "pending"
+    GENERATING = "generating"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class Scene(models.Model):
+    job = models.ForeignKey(VideoJob, on_delete=models.CASCADE, related_name="scenes")
+    number = models.PositiveSmallIntegerField()
+    description = models.TextField()
+    prompt = models.TextField()
+    negative_prompt = models.TextField(blank=True)
+    start_seconds = models.FloatField()
+    duration_seconds = models.FloatField()
+    status = models.CharField(max_length=12, choices=SceneStatus.choices, default=SceneStatus.PENDING)
+    image = models.FileField(max_length=500, blank=True)
+    asset = models.ForeignKey(Asset, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    error = models.TextField(blank=True)
+    run = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["job", "number"]
+        constraints = [models.UniqueConstraint(fields=["job", "number"], name="unique_scene_number")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}/scene {self.number}"
+
+
+class VariationStatus(models.TextChoices):
+    PENDING = "pending"
+    RENDERING = "rendering"
+    EXPORTING = "exporting"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Variation(models.Model):
+    job = models.ForeignKey(VideoJob, on_delete=models.CASCADE, related_name="variations")
+    index = models.PositiveSmallIntegerField()
+    run = models.PositiveIntegerField(default=1)
+    status = models.CharField(max_length=12, choices=VariationStatus.choices, default=VariationStatus.PENDING)
+    percentage = models.PositiveSmallIntegerField(default=0)
+    video = models.FileField(max_length=500, blank=True)
+    gif = models.FileField(max_length=500, blank=True)
+    webm = models.FileField(max_length=500, blank=True)
+    thumbnail = models.FileField(max_length=500, blank=True)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    export_errors = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["job", "index"]
+        constraints = [models.UniqueConstraint(fields=["job", "index"], name="unique_variation_index")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}/variation {self.index}"
+
+
+class Prediction(models.Model):
+    """A provider call, recorded before it is awaited so a restarted worker polls it instead of paying twice."""
+
+    class Purpose(models.TextChoices):
+        STORYBOARD = "storyboard"
+        VIDEO = "video"
+        UPSCALE = "upscale"
+
+    class Status(models.TextChoices):
+        CREATING = "creating"  # recorded, create call not yet answered
+        STARTING = "starting"
+        PROCESSING = "processing"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        CANCELED = "canceled"
+
+    TERMINAL = (Status.SUCCEEDED, Status.FAILED, Status.CANCELED)
+
+    job = models.ForeignKey(VideoJob, on_delete=models.CASCADE, related_name="predictions")
+    scene = models.ForeignKey(Scene, null=True, blank=True, on_delete=models.SET_NULL, related_name="predictions")
+    variation = models.ForeignKey(
+        Variation, null=True, blank=True, on_delete=models.SET_NULL, related_name="predictions"
+    )
+    run = models.PositiveIntegerField(default=1)
+    purpose = models.CharField(max_length=12, choices=Purpose.choices)
+    provider = models.CharField(max_length=20)
+    model = models.CharField(max_length=200)
+    input_hash = models.CharField(max_length=64, db_index=True)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    external_id = models.CharField(max_length=100, blank=True, db_index=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.CREATING)
+    output_url = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    cost = models.DecimalField(**MONEY)
+    predict_seconds = models.FloatField(null=True, blank=True)
+    cache_hit = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["job", "status"]), models.Index(fields=["status", "updated_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.external_id or '(creating)'} {self.status}"
+
+
+class CostEntry(models.Model):
+    """The money ledger: one row per paid provider result. Sums, never floats."""
+
+    class Kind(models.TextChoices):
+        STORYBOARD = "storyboard"
+        VIDEO = "video"
+        UPSCALE = "upscale"
+
+    job = models.ForeignKey(VideoJob, on_delete=models.CASCADE, related_name="cost_entries")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="cost_entries")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="cost_entries")
+    prediction = models.OneToOneField(
+        Prediction, null=True, blank=True, on_delete=models.SET_NULL, related_name="cost_entry"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    amount = models.DecimalField(max_digits=12, decimal_places=4)
+    description = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name_plural = "cost entries"
+        indexes = [models.Index(fields=["client", "created_at"]), models.Index(fields=["campaign", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"${self.amount} {self.kind} job {self.job_id}"
+
+
+class JobEvent(models.Model):
+    """The job's timeline: state changes, provider calls and their errors, ops actions."""
+
+    job = models.ForeignKey(VideoJob, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=30)
+    from_status = models.CharField(max_length=24, blank=True)
+    to_status = models.CharField(max_length=24, blank=True)
+    message = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["job", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.from_status}->{self.to_status}"
+
+
+class IdempotencyRecord(models.Model):
+    """Maps (user, Idempotency-Key) to the job the first request created, for 24 hours."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    job = models.ForeignKey(VideoJob, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="unique_idempotency_key")]
+
+    def __str__(self) -> str:
+        return f"{self.key} -> job {self.job_id}"
+
+
+class SceneImageCache(models.Model):
+    """Scene images already paid for, keyed by model + final prompt + aspect ratio + seed (24 h)."""
+
+    key = models.CharField(max_length=64, unique=True)
+    model = models.CharField(max_length=200)
+    image = models.FileField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.key[:12]}"
+
+
+class BudgetSettings(models.Model):
+    """Admin override of the daily budget limits (PRD 5.3); empty fields fall back to the environment."""
+
+    daily_soft_limit = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    daily_hard_limit = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "budget settings"
+        verbose_name_plural = "budget settings"
+
+    def __str__(self) -> str:
+        return "Daily budget limits"
