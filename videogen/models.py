@@ -182,6 +182,9 @@ class Variation(models.Model):
     duration_seconds = models.FloatField(null=True, blank=True)
     export_errors = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
+    # Each variation renders in its own task; the lease keeps a duplicate task from racing it.
+    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -1,7 +1,15 @@
 from django.urls import path
 
-from videogen.api import uploads
+from videogen.api import jobs, uploads
 
 urlpatterns = [
     path("upload-asset", uploads.UploadAssetView.as_view(), name="upload-asset"),
+    path("generate", jobs.GenerateView.as_view(), name="generate"),
+    path("jobs/", jobs.JobListView.as_view(), name="job-list"),
+    path("jobs/<int:job_id>", jobs.JobDetailView.as_view(), name="job-detail"),
+    path("jobs/<int:job_id>/approve", jobs.ApproveView.as_view(), name="job-approve"),
+    path("jobs/<int:job_id>/render", jobs.RenderView.as_view(), name="job-render"),
+    path("jobs/<int:job_id>/refine", jobs.RefineView.as_view(), name="job-refine"),
+    path("jobs/<int:job_id>/data", jobs.JobDataView.as_view(), name="job-data"),
+    path("jobs/<int:job_id>/thumbnail", jobs.JobThumbnailView.as_view(), name="job-thumbnail"),
 ]

@@ -1,0 +1,295 @@
+"""v2 job endpoints (CONTRACT.md): generate, poll, list, approve, render, refine, cancel, download."""
+
+from __future__ import annotations
+
+import io
+import mimetypes
+from typing import Any
+
+from django.core.files.storage import default_storage
+from django.db.models import Prefetch, QuerySet
+from django.http import FileResponse, HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from campaigns.models import Campaign
+from clients.models import Membership
+from config.errors import Conflict
+from config.tenancy import role_for
+from config.throttles import (
+    ApproveThrottle,
+    GenerateThrottle,
+    ListThrottle,
+    PollThrottle,
+    RefineThrottle,
+    RenderThrottle,
+)
+from videogen import metrics, selectors, services
+from videogen.api import serializers as s
+from videogen.api.ranges import ranged_file_response
+from videogen.models import Asset, JobStatus, Variation, VideoJob
+
+ERRORS = {code: OpenApiResponse(s.ErrorSerializer) for code in (400, 401, 404, 409, 429)}
+
+
+def _job_or_404(request: Request, job_id: int, *, write: bool = False) -> VideoJob:
+    try:
+        job = selectors.job_for_detail(request.user, job_id)
+    except VideoJob.DoesNotExist:
+        raise NotFound() from None
+    if write and role_for(request.user, job.client_id) not in Membership.WRITER_ROLES:
+        raise PermissionDenied("Viewers may read this client's jobs but not change them.")
+    return job
+
+
+def _job_response(job: VideoJob, request: Request, status_code: int = 200) -> Response:
+    job = selectors.job_for_detail(request.user, job.pk)
+    payload = selectors.job_payload(job, request)
+    response = Response(payload, status=status_code)
+    response["ETag"] = selectors.etag_for(payload)
+    return response
+
+
+class GenerateView(APIView):
+    throttle_classes = [GenerateThrottle]
+
+    @extend_schema(
+        request=s.GenerationRequestSerializer,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
+        responses={202: s.GenerateResponseSerializer, 403: OpenApiResponse(s.ErrorSerializer),
+                   503: OpenApiResponse(s.ErrorSerializer), **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = s.GenerationRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        campaign = Campaign.objects.filter(
+            pk=data["campaignId"], client_id=data["clientId"], client__memberships__user=request.user
+        ).first()
+        if campaign is None:
+            raise NotFound("No such campaign for this client.")
+        if role_for(request.user, campaign.client_id) not in Membership.WRITER_ROLES:
+            raise PermissionDenied("Viewers may not start generations for this client.")
+        _check_assets(data.get("assets", []), campaign.client_id)
+        key = (request.headers.get("Idempotency-Key") or "").strip()[:200] or None
+        created = services.create_job(
+            user=request.user, data=serializer.to_job_fields(campaign), idempotency_key=key,
+            request_id=getattr(request, "request_id", ""),
+        )
+        job = created.job
+        body = {
+            "job_id": job.pk,
+            "estimatedCost": selectors._money(job.estimated_cost),
+            "costBreakdown": selectors._cost_breakdown(job),
+            "status": job.status,
+            "pollAfter": selectors.poll_after(job),
+        }
+        response = Response(body, status=status.HTTP_202_ACCEPTED)
+        response["Location"] = f"/api/v2/jobs/{job.pk}"
+        if created.replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+
+def _check_assets(refs: list[dict[str, Any]], client_id: Any) -> None:
+    ids = {ref["id"] for ref in refs}
+    found = set(Asset.objects.filter(id__in=ids, client_id=client_id).values_list("id", flat=True))
+    missing = [str(asset_id) for asset_id in ids - found]
+    if missing:
+        raise serializers.ValidationError({"assets": [f"Unknown asset {asset_id}." for asset_id in sorted(missing)]})
+
+
+class JobPagination(PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "pageSize"
+    max_page_size = 100
+
+
+class JobListView(APIView):
+    throttle_classes = [ListThrottle]
+    pagination_class = JobPagination
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("campaignId", OpenApiTypes.UUID, required=False),
+            OpenApiParameter("clientId", OpenApiTypes.UUID, required=False),
+            OpenApiParameter("status", str, enum=JobStatus.values, required=False),
+            OpenApiParameter("page", int, required=False),
+            OpenApiParameter("pageSize", int, required=False),
+        ],
+        responses={200: s.JobSummarySerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(self._filtered(request), request, view=self)
+        return paginator.get_paginated_response([selectors.job_summary(job, request) for job in page])
+
+    def _filtered(self, request: Request) -> QuerySet[VideoJob]:
+        queryset = selectors.jobs_for(request.user).prefetch_related(
+            Prefetch("variations", queryset=Variation.objects.order_by("index"))
+        )
+        errors: dict[str, list[str]] = {}
+        for param, field in (("campaignId", "campaign_id"), ("clientId", "client_id")):
+            value = request.query_params.get(param)
+            if value:
+                try:
+                    queryset = queryset.filter(**{field: serializers.UUIDField().to_internal_value(value)})
+                except serializers.ValidationError:
+                    errors[param] = ["Must be a valid UUID."]
+        status_filter = request.query_params.get("status")
+        if status_filter:
+            if status_filter not in JobStatus.values:
+                errors["status"] = [f"Must be one of {', '.join(JobStatus.values)}."]
+            queryset = queryset.filter(status=status_filter)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return queryset.order_by("-created_at", "-id")
+
+
+class JobDetailView(APIView):
+    def get_throttles(self):  # type: ignore[override]
+        return [PollThrottle()] if self.request.method == "GET" else []
+
+    @extend_schema(
+        parameters=[OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER, required=False)],
+        responses={200: s.JobSerializer, 304: OpenApiResponse(description="Not modified"), **ERRORS},
+    )
+    def get(self, request: Request, job_id: int) -> Response:
+        metrics.POLL_REQUESTS_TOTAL.inc()
+        job = _job_or_404(request, job_id)
+        payload = selectors.job_payload(job, request)
+        etag = selectors.etag_for(payload)
+        if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
+            response = Response(status=status.HTTP_304_NOT_MODIFIED)
+        else:
+            response = Response(payload)
+        response["ETag"] = etag
+        response["Cache-Control"] = "private, no-cache"
+        return response
+
+    @extend_schema(request=None, responses={200: s.JobSerializer, **ERRORS})
+    def delete(self, request: Request, job_id: int) -> Response:
+        job = services.cancel(_job_or_404(request, job_id, write=True))
+        return _job_response(job, request)
+
+
+class ApproveView(APIView):
+    throttle_classes = [ApproveThrottle]
+
+    @extend_schema(request=None, responses={200: s.JobSerializer, **ERRORS})
+    def post(self, request: Request, job_id: int) -> Response:
+        job = services.approve(_job_or_404(request, job_id, write=True))
+        return _job_response(job, request)
+
+
+class RenderView(APIView):
+    throttle_classes = [RenderThrottle]
+
+    @extend_schema(request=None, responses={202: s.RenderResponseSerializer, 503: OpenApiResponse(s.ErrorSerializer),
+                                            **ERRORS})
+    def post(self, request: Request, job_id: int) -> Response:
+        job = services.start_render(_job_or_404(request, job_id, write=True))
+        body = {
+            "job_id": job.pk,
+            "status": job.status,
+            "estimatedCost": selectors._money(job.estimated_cost),
+            "costBreakdown": selectors._cost_breakdown(job),
+        }
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+
+
+class RefineView(APIView):
+    throttle_classes = [RefineThrottle]
+
+    @extend_schema(request=s.RefineRequestSerializer, responses={202: s.JobSerializer, **ERRORS})
+    def post(self, request: Request, job_id: int) -> Response:
+        job = _job_or_404(request, job_id, write=True)
+        serializer = s.RefineRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if "assets" in serializer.validated_data:
+            _check_assets(serializer.validated_data["assets"], job.client_id)
+        scenes = serializer.validated_data.get("scenes")
+        if scenes:
+            unknown = sorted(set(scenes) - {scene.number for scene in job.scenes.all()})
+            if unknown:
+                raise serializers.ValidationError({"scenes": [f"Unknown scene {n}." for n in unknown]})
+        job = services.refine(job, changes=serializer.job_changes(), scenes=scenes)
+        return _job_response(job, request, status.HTTP_202_ACCEPTED)
+
+
+CONTENT_TYPES = {"mp4": "video/mp4", "gif": "image/gif", "webm": "video/webm"}
+
+
+class JobDataView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("format", str, enum=list(CONTENT_TYPES), required=False),
+            OpenApiParameter("variation", int, required=False),
+            OpenApiParameter("Range", str, OpenApiParameter.HEADER, required=False),
+        ],
+        responses={
+            (200, "video/mp4"): OpenApiTypes.BINARY,
+            (206, "video/mp4"): OpenApiTypes.BINARY,
+            (200, "image/gif"): OpenApiTypes.BINARY,
+            (200, "video/webm"): OpenApiTypes.BINARY,
+            **ERRORS,
+        },
+    )
+    def get(self, request: Request, job_id: int) -> HttpResponse:
+        job = _job_or_404(request, job_id)
+        fmt = request.query_params.get("format", "mp4")
+        if fmt not in CONTENT_TYPES:
+            raise serializers.ValidationError({"format": [f"Must be one of {', '.join(CONTENT_TYPES)}."]})
+        index = _variation_param(request)
+        variation, name = selectors.media_for_download(job, fmt=fmt, variation_index=index)
+        if not name:
+            raise Conflict(f"The {fmt} file is not ready yet.", code="not_ready")
+        filename = f"{_slug(job.video_name)}-v{variation.index}.{fmt}"
+        return ranged_file_response(request, name, content_type=CONTENT_TYPES[fmt], attachment=filename)
+
+
+def _variation_param(request: Request) -> int | None:
+    raw = request.query_params.get("variation")
+    if raw is None:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise serializers.ValidationError({"variation": ["Must be a whole number from 1 to 3."]}) from None
+    if not 1 <= value <= 3:
+        raise serializers.ValidationError({"variation": ["Must be a whole number from 1 to 3."]})
+    return value
+
+
+def _slug(text: str) -> str:
+    cleaned = "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")
+    return "-".join(part for part in cleaned.split("-") if part)[:60] or "video"
+
+
+class JobThumbnailView(APIView):
+    @extend_schema(responses={(200, "image/jpeg"): OpenApiTypes.BINARY, **ERRORS})
+    def get(self, request: Request, job_id: int) -> HttpResponse:
+        job = _job_or_404(request, job_id)
+        name = selectors.thumbnail_name(job)
+        if not name:
+            raise Conflict("There is no thumbnail yet: neither the video nor a storyboard image exists.",
+                           code="not_ready")
+        if mimetypes.guess_type(name)[0] == "image/jpeg":
+            return FileResponse(default_storage.open(name, "rb"), content_type="image/jpeg")
+        return HttpResponse(_as_jpeg(name), content_type="image/jpeg")
+
+
+def _as_jpeg(name: str) -> bytes:
+    from PIL import Image
+
+    with default_storage.open(name, "rb") as handle, Image.open(handle) as image:
+        image.thumbnail((720, 1280))
+        out = io.BytesIO()
+        image.convert("RGB").save(out, "JPEG", quality=85)
+        return out.getvalue()

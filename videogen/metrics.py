@@ -1,0 +1,32 @@
+"""The PRD's Prometheus metrics (section 6), shared by the web process and the workers."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+LONG_BUCKETS = (1, 5, 15, 30, 60, 120, 180, 300, 360, 600, 900, 1800)
+
+VIDEO_GEN_REQUESTS_TOTAL = Counter("video_gen_requests_total", "Total /generate calls", ["outcome"])
+VIDEO_GEN_DURATION_SECONDS = Histogram(
+    "video_gen_duration_seconds", "End-to-end generation time (job created to finished)", buckets=LONG_BUCKETS
+)
+STORYBOARD_GEN_DURATION_SECONDS = Histogram(
+    "storyboard_gen_duration_seconds", "Storyboard generation time", buckets=LONG_BUCKETS
+)
+VIDEO_RENDER_DURATION_SECONDS = Histogram(
+    "video_render_duration_seconds", "Video render time (render requested to finished)", buckets=LONG_BUCKETS
+)
+REPLICATE_API_ERRORS_TOTAL = Counter("replicate_api_errors_total", "Provider call failures", ["kind"])
+REPLICATE_API_LATENCY_SECONDS = Histogram(
+    "replicate_api_latency_seconds", "Provider prediction latency (created to terminal)", ["purpose"],
+    buckets=LONG_BUCKETS,
+)
+JOB_FAILURES_TOTAL = Counter("job_failures_total", "Failed jobs by reason", ["reason"])
+COST_ACTUAL_DOLLARS = Counter("cost_actual_dollars", "Cumulative provider spend in dollars", ["kind"])
+COST_VARIANCE_RATIO = Gauge(
+    "cost_variance_ratio", "actual/estimate of the last finished job", multiprocess_mode="mostrecent"
+)
+POLL_REQUESTS_TOTAL = Counter("poll_requests_total", "GET /jobs/{id} calls")
+SCENE_CACHE_LOOKUPS_TOTAL = Counter("scene_cache_lookups_total", "Scene image cache lookups", ["result"])
+CIRCUIT_OPENED_TOTAL = Counter("provider_circuit_opened_total", "Times the provider circuit breaker opened")
+EXPORT_FAILURES_TOTAL = Counter("export_failures_total", "Export formats that failed", ["format"])

@@ -1,0 +1,36 @@
+"""Bounded parallelism for provider calls (scenes, clips) inside one task."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.db import connections
+
+
+def _closing(fn: Callable[[], None]) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            fn()
+        finally:
+            # Each pool thread has its own database connection: close it, or they leak.
+            connections.close_all()
+
+    return run
+
+
+def run_parallel(calls: list[Callable[[], None]], *, limit: int | None = None) -> None:
+    """Runs `calls` with at most PROVIDER_CONCURRENCY at once; inline when the limit is 1.
+
+    Exceptions propagate after all calls finish, so one bad scene never orphans the others.
+    """
+    limit = limit or settings.PROVIDER_CONCURRENCY
+    if limit <= 1 or len(calls) <= 1:
+        for call in calls:
+            call()
+        return
+    with ThreadPoolExecutor(max_workers=min(limit, len(calls))) as pool:
+        futures = [pool.submit(_closing(call)) for call in calls]
+    for future in futures:
+        future.result()

@@ -1,0 +1,201 @@
+"""Driving one provider prediction a step at a time, crash-safely.
+
+Each unit of paid work (a scene image, a clip, an upscale) is a chain of Prediction rows,
+one per attempt. A row is written *before* the create call is made; the provider's id is
+saved as soon as it answers. A restarted worker finds the row and polls the same
+prediction instead of paying for a second one. Timeouts and retry counts come from
+`providers.policy` (PRD 3.4).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.utils import timezone
+
+from videogen import metrics
+from videogen.models import Prediction, Scene, Variation, VideoJob
+from videogen.pipeline.state import record_event
+from videogen.providers import circuit
+from videogen.providers.base import PredictionResult, Provider, ProviderError
+from videogen.providers.policy import prediction_policy
+
+logger = logging.getLogger(__name__)
+P = Prediction.Status
+# A row left in "creating" this long was interrupted mid-call (worker died): treat the attempt as failed.
+CREATE_INTERRUPTED_AFTER = timedelta(seconds=60)
+
+
+def input_hash(payload: dict) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Step:
+    prediction: Prediction | None
+    state: str  # "pending" | "succeeded" | "failed"
+    error: str = ""
+
+
+def latest_attempt(
+    job: VideoJob, *, purpose: str, run: int, scene: Scene | None = None, variation: Variation | None = None
+) -> Prediction | None:
+    return (
+        Prediction.objects.filter(job=job, purpose=purpose, run=run, scene=scene, variation=variation)
+        .order_by("-attempt", "-id")
+        .first()
+    )
+
+
+def _apply(prediction: Prediction, result: PredictionResult) -> None:
+    prediction.external_id = result.external_id or prediction.external_id
+    prediction.status = result.status if result.status in P.values else P.FAILED
+    prediction.output_url = result.output_url or ""
+    prediction.error = (result.error or "")[:2000]
+    prediction.predict_seconds = result.predict_seconds
+    if result.terminal and prediction.completed_at is None:
+        prediction.completed_at = timezone.now()
+        metrics.REPLICATE_API_LATENCY_SECONDS.labels(purpose=prediction.purpose).observe(
+            (prediction.completed_at - prediction.created_at).total_seconds()
+        )
+    prediction.save()
+
+
+def _fail(prediction: Prediction, message: str) -> None:
+    prediction.status = P.FAILED
+    prediction.error = message[:2000]
+    prediction.completed_at = timezone.now()
+    prediction.save(update_fields=["status", "error", "completed_at", "updated_at"])
+
+
+def _create(
+    job: VideoJob, *, purpose: str, run: int, scene, variation, model: str, payload_hash: str, attempt: int,
+    provider: Provider, create: Callable[[], PredictionResult],
+) -> Step:
+    if not circuit.allow_call():
+        return Step(None, "pending", "provider circuit open")
+    prediction = Prediction.objects.create(
+        job=job, scene=scene, variation=variation, run=run, purpose=purpose, provider=provider.name,
+        model=model, input_hash=payload_hash, attempt=attempt, status=P.CREATING,
+    )
+    try:
+        result = create()
+    except ProviderError as exc:
+        circuit.record_failure(f"job:{job.pk}")
+        metrics.REPLICATE_API_ERRORS_TOTAL.labels(kind="create").inc()
+        _fail(prediction, f"create failed: {exc}")
+        record_event(job.pk, "provider_error", str(exc), purpose=purpose, attempt=attempt, model=model)
+        if not exc.retryable:
+            prediction.attempt = prediction_policy(purpose).max_attempts  # no point retrying a refused input
+            prediction.save(update_fields=["attempt"])
+        return Step(prediction, "pending")
+    circuit.record_success()
+    _apply(prediction, result)
+    if VideoJob.objects.filter(pk=job.pk, status="cancelled").exists():
+        # The job was cancelled while this create was on the wire: stop paying for it at once.
+        _cancel_quietly(provider, prediction)
+        _fail(prediction, "cancelled with the job")
+        return Step(prediction, "failed", "cancelled")
+    record_event(
+        job.pk, "prediction_created", "", purpose=purpose, attempt=attempt, model=model,
+        prediction=prediction.external_id, scene=getattr(scene, "number", None),
+        variation=getattr(variation, "index", None),
+    )
+    return _state_of(prediction)
+
+
+def _state_of(prediction: Prediction) -> Step:
+    if prediction.status == P.SUCCEEDED:
+        return Step(prediction, "succeeded")
+    return Step(prediction, "pending")
+
+
+def advance_prediction(
+    job: VideoJob,
+    *,
+    purpose: str,
+    run: int,
+    model: str,
+    payload_hash: str,
+    provider: Provider,
+    create: Callable[[], PredictionResult],
+    scene: Scene | None = None,
+    variation: Variation | None = None,
+) -> Step:
+    """Moves one unit of work forward by one step: create, poll, time out, or retry after backoff."""
+    policy = prediction_policy(purpose)
+    prediction = latest_attempt(job, purpose=purpose, run=run, scene=scene, variation=variation)
+    common = {"purpose": purpose, "run": run, "scene": scene, "variation": variation, "model": model,
+              "payload_hash": payload_hash, "provider": provider, "create": create}
+    if prediction is None:
+        return _create(job, attempt=1, **common)
+
+    now = timezone.now()
+    if prediction.status == P.CREATING:
+        if now - prediction.created_at < CREATE_INTERRUPTED_AFTER:
+            return Step(prediction, "pending")
+        _fail(prediction, "create call interrupted (worker stopped)")
+
+    if prediction.status in (P.STARTING, P.PROCESSING):
+        if (now - prediction.created_at).total_seconds() > policy.timeout_seconds:
+            _cancel_quietly(provider, prediction)
+            _fail(prediction, f"timed out after {int(policy.timeout_seconds)} s")
+            metrics.REPLICATE_API_ERRORS_TOTAL.labels(kind="timeout").inc()
+            record_event(job.pk, "prediction_timeout", prediction.error, prediction=prediction.external_id)
+        else:
+            try:
+                result = provider.get(prediction.external_id)
+            except ProviderError as exc:
+                metrics.REPLICATE_API_ERRORS_TOTAL.labels(kind="poll").inc()
+                circuit.record_failure(f"job:{job.pk}")
+                record_event(job.pk, "provider_error", f"poll failed: {exc}", prediction=prediction.external_id)
+                return Step(prediction, "pending")
+            circuit.record_success()
+            _apply(prediction, result)
+            if prediction.status == P.FAILED:
+                metrics.REPLICATE_API_ERRORS_TOTAL.labels(kind="prediction_failed").inc()
+                record_event(job.pk, "prediction_failed", prediction.error, prediction=prediction.external_id)
+            return _state_of(prediction) if prediction.status != P.FAILED else _retry_or_fail(
+                job, prediction, policy, common
+            )
+
+    if prediction.status == P.SUCCEEDED:
+        return Step(prediction, "succeeded")
+    return _retry_or_fail(job, prediction, policy, common)
+
+
+def _retry_or_fail(job: VideoJob, prediction: Prediction, policy, common: dict) -> Step:
+    if prediction.attempt >= policy.max_attempts:
+        return Step(prediction, "failed", prediction.error or "the provider could not produce this")
+    wait = policy.backoff_before(prediction.attempt + 1)
+    finished = prediction.completed_at or prediction.updated_at
+    if (timezone.now() - finished).total_seconds() < wait:
+        return Step(prediction, "pending")
+    return _create(job, attempt=prediction.attempt + 1, **common)
+
+
+def _cancel_quietly(provider: Provider, prediction: Prediction) -> None:
+    if not prediction.external_id:
+        return
+    try:
+        provider.cancel(prediction.external_id)
+    except ProviderError as exc:
+        logger.warning("cancel of %s failed: %s", prediction.external_id, exc)
+
+
+def cancel_in_flight(job: VideoJob, provider: Provider) -> int:
+    """Cancels every unfinished prediction of the job at the provider. Returns how many were cancelled."""
+    cancelled = 0
+    for prediction in Prediction.objects.filter(job=job, status__in=[P.CREATING, P.STARTING, P.PROCESSING]):
+        _cancel_quietly(provider, prediction)
+        prediction.status = P.CANCELED
+        prediction.completed_at = timezone.now()
+        prediction.error = "cancelled with the job"
+        prediction.save(update_fields=["status", "completed_at", "error", "updated_at"])
+        cancelled += 1
+    return cancelled

@@ -1,0 +1,309 @@
+"""Render stage, one variation at a time: scene images -> clips (provider) -> assembly (FFmpeg)
+-> optional upscale (provider) -> exports (GIF, WebM, thumbnail). The last variation to finish
+decides the job's outcome: completed, partially_completed or failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from contextlib import ExitStack
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db.models import Q
+from django.utils import timezone
+
+from videogen import costs, metrics
+from videogen.media.assemble import AudioBed, EndCard, assemble
+from videogen.media.exports import export_gif, export_thumbnail, export_webm, export_with_retry
+from videogen.media.ffmpeg import MediaError, probe
+from videogen.models import (
+    Asset,
+    CostEntry,
+    JobStatus,
+    Prediction,
+    Scene,
+    SceneStatus,
+    Variation,
+    VariationStatus,
+    VideoJob,
+)
+from videogen.pipeline import progress
+from videogen.pipeline.concurrency import run_parallel
+from videogen.pipeline.context import brand_context, frame_size, variation_seed
+from videogen.pipeline.predictions import advance_prediction, input_hash
+from videogen.pipeline.state import IllegalTransition, record_event, report_progress, transition
+from videogen.providers import get_provider
+from videogen.providers.base import ClipSpec, PredictionResult, Provider, UpscaleSpec
+from videogen.providers.policy import EXPORT_RETRIES, EXPORT_TIMEOUT_SECONDS
+from videogen.storage import clip_name, local_copy, output_name, save_file, work_dir
+
+logger = logging.getLogger(__name__)
+CLIPS_SHARE = 70  # % of a variation's progress spent making clips; assembly and exports take the rest
+MOTIONS = ("zoom_in", "pan_right", "zoom_out", "pan_left")
+V = VariationStatus
+
+
+def run_variation_step(job_id: int, index: int, run: int) -> bool:
+    """Advances variation `index` of `job_id` in `run`. Returns True when there is nothing more to do."""
+    job = VideoJob.objects.select_related("client", "campaign").get(pk=job_id)
+    variation = Variation.objects.filter(job=job, index=index, run=run).first()
+    if variation is None or job.run != run or job.status != JobStatus.GENERATING_VIDEO:
+        return True
+    if variation.status in (V.COMPLETED, V.FAILED, V.CANCELLED):
+        finalize_job(job_id, run)
+        return True
+    provider = get_provider()
+    if not variation.video:
+        if not _advance_clips(job, variation, provider):
+            return False
+        _assemble(job, variation)
+        variation.refresh_from_db()
+        if variation.status == V.FAILED or not _still_rendering(job):
+            finalize_job(job_id, run)
+            return True
+    if costs.wants_upscale(job.style_presets) and "upscale" not in (variation.export_errors or {}):
+        if not _advance_upscale(job, variation, provider):
+            return False
+    _export(job, variation)
+    finalize_job(job_id, run)
+    return True
+
+
+def _still_rendering(job: VideoJob) -> bool:
+    return VideoJob.objects.filter(pk=job.pk, run=job.run, status=JobStatus.GENERATING_VIDEO).exists()
+
+
+def _scenes(job: VideoJob) -> list[Scene]:
+    return list(job.scenes.filter(status=SceneStatus.COMPLETED).order_by("number"))
+
+
+def _clip_spec(job: VideoJob, variation: Variation, scene: Scene, image_path: Path) -> ClipSpec:
+    width, height = frame_size(job)
+    seed = variation_seed(job.pk, variation.index, scene.number)
+    return ClipSpec(
+        image_path=str(image_path), prompt=scene.prompt, negative_prompt=scene.negative_prompt,
+        duration_seconds=scene.duration_seconds, width=width, height=height, fps=settings.VIDEO_FPS, seed=seed,
+        aspect_ratio=job.aspect_ratio, motion=MOTIONS[(scene.number + variation.index) % len(MOTIONS)],
+    )
+
+
+def _advance_clips(job: VideoJob, variation: Variation, provider: Provider) -> bool:
+    """One step for every missing clip. True once every scene has its clip stored."""
+    Variation.objects.filter(pk=variation.pk, status=V.PENDING).update(status=V.RENDERING)
+    scenes = _scenes(job)
+    missing = [s for s in scenes if not default_storage.exists(clip_name(job.pk, variation.index, s.number))]
+    failures: list[str] = []
+    run_parallel([lambda scene=scene: _advance_clip(job, variation, scene, provider, failures) for scene in missing])
+    if failures:
+        _fail_variation(variation, failures[0])
+        finalize_job(job.pk, job.run)
+        return False
+    done = len(scenes) - sum(
+        1 for scene in missing if not default_storage.exists(clip_name(job.pk, variation.index, scene.number))
+    )
+    _set_variation_progress(job, variation, CLIPS_SHARE * done // max(1, len(scenes)))
+    return done == len(scenes)
+
+
+def _advance_clip(job: VideoJob, variation: Variation, scene: Scene, provider: Provider, failures: list) -> None:
+    with local_copy(scene.image.name) as image_path:
+        spec = _clip_spec(job, variation, scene, image_path)
+        model = provider.video_model()
+        payload = input_hash({"model": model, "image": scene.image.name, "prompt": spec.prompt, "seed": spec.seed,
+                              "seconds": spec.duration_seconds, "size": [spec.width, spec.height]})
+        step = advance_prediction(
+            job, purpose=Prediction.Purpose.VIDEO, run=variation.run, scene=scene, variation=variation,
+            model=model, payload_hash=payload, provider=provider, create=lambda: provider.create_clip(spec),
+        )
+    if step.state == "failed":
+        failures.append(f"Scene {scene.number} could not be animated ({step.error}).")
+    elif step.state == "succeeded":
+        _collect(job, step.prediction, provider, clip_name(job.pk, variation.index, scene.number),
+                 kind=CostEntry.Kind.VIDEO, price=provider.clip_cost(scene.duration_seconds),
+                 description=f"variation {variation.index} scene {scene.number} clip ({model})")
+
+
+def _collect(job: VideoJob, prediction: Prediction, provider: Provider, name: str, *, kind: str, price,
+             description: str) -> bool:
+    """Downloads a succeeded prediction's video, checks it decodes, books its cost, stores it at `name`."""
+    folder = work_dir("clip-")
+    try:
+        result = PredictionResult(external_id=prediction.external_id, status="succeeded",
+                                  output_url=prediction.output_url)
+        path = provider.download(result, folder / "output.mp4")
+        probe(path, count_frames=False)
+    except Exception as exc:  # noqa: BLE001 - a bad output fails this attempt; the retry policy takes over
+        logger.warning("job %s: unusable provider output %s: %s", job.pk, prediction.external_id, exc)
+        Prediction.objects.filter(pk=prediction.pk).update(
+            status=Prediction.Status.FAILED, error=f"unusable output: {exc}"[:2000], completed_at=timezone.now()
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+        return False
+    try:
+        costs.record_cost(job=job, kind=kind, amount=price, prediction=prediction, description=description)
+        Prediction.objects.filter(pk=prediction.pk).update(cost=price)
+        save_file(name, path)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return True
+
+
+def _logo_path(job: VideoJob, stack: ExitStack) -> str | None:
+    logo_ids = [ref["id"] for ref in job.assets or [] if ref.get("role") == "logo"]
+    logo = Asset.objects.filter(id__in=logo_ids, client_id=job.client_id, type=Asset.Kind.IMAGE).first()
+    name = logo.file.name if logo else (job.client.logo_url or "")
+    if not name or "://" in name or not default_storage.exists(name):
+        return None
+    return str(stack.enter_context(local_copy(name)))
+
+
+def _assemble(job: VideoJob, variation: Variation) -> None:
+    scenes = _scenes(job)
+    context = brand_context(job)
+    audio_controls = job.audio_controls or {}
+    audio = AudioBed(
+        music_style=str(audio_controls.get("musicStyle") or "upbeat"),
+        volume=float(audio_controls.get("volume", 0.6) if audio_controls.get("volume") is not None else 0.6),
+        muted=bool(audio_controls.get("muted", False)),
+    )
+    folder = work_dir("assemble-")
+    try:
+        with ExitStack() as stack:
+            clips = [(str(stack.enter_context(local_copy(clip_name(job.pk, variation.index, scene.number)))),
+                      scene.duration_seconds) for scene in scenes]
+            end_card = EndCard(text=context.cta or context.brand_name, palette=context.palette,
+                               logo_path=_logo_path(job, stack)) if (context.cta or context.brand_name) else None
+            out = folder / "final.mp4"
+            _set_variation_progress(job, variation, CLIPS_SHARE + 5)
+            assemble(clips, out, size=frame_size(job), total_duration=float(job.duration), fps=settings.VIDEO_FPS,
+                     end_card=end_card, audio=audio)
+        if not _still_rendering(job):
+            return  # cancelled or refined meanwhile: keep nothing, change nothing
+        name = save_file(output_name(job.pk, variation.index, "mp4"), out)
+    except MediaError as exc:
+        logger.error("job %s variation %s: assembly failed: %s", job.pk, variation.index, exc)
+        _fail_variation(variation, "We couldn't assemble the video from its scenes. Use Refine to try again.")
+        return
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    variation.video = name
+    Variation.objects.filter(pk=variation.pk).update(video=name)
+    _set_variation_progress(job, variation, CLIPS_SHARE + 15)
+
+
+def _advance_upscale(job: VideoJob, variation: Variation, provider: Provider) -> bool:
+    width, height = frame_size(job)
+    with local_copy(variation.video.name) as video_path:
+        spec = UpscaleSpec(video_path=str(video_path), width=width, height=height)
+        model = provider.upscale_model()
+        step = advance_prediction(
+            job, purpose=Prediction.Purpose.UPSCALE, run=variation.run, variation=variation, model=model,
+            payload_hash=input_hash({"model": model, "video": variation.video.name}), provider=provider,
+            create=lambda: provider.create_upscale(spec),
+        )
+    if step.state == "pending":
+        return False
+    if step.state == "succeeded" and _collect(
+        job, step.prediction, provider, variation.video.name, kind=CostEntry.Kind.UPSCALE,
+        price=provider.upscale_cost(), description=f"variation {variation.index} upscale ({model})",
+    ):
+        variation.export_errors = {**(variation.export_errors or {}), "upscale": ""}
+    elif step.state == "failed":
+        # The un-upscaled video is still a good deliverable (PRD: partial results over failure).
+        variation.export_errors = {**(variation.export_errors or {}), "upscale": step.error or "upscale failed"}
+    else:
+        return False
+    Variation.objects.filter(pk=variation.pk).update(export_errors=variation.export_errors)
+    return True
+
+
+def _export(job: VideoJob, variation: Variation) -> None:
+    Variation.objects.filter(pk=variation.pk).update(status=V.EXPORTING)
+    report_progress(job.pk, run=job.run, stage="exporting_formats")
+    errors = dict(variation.export_errors or {})
+    wanted = [fmt for fmt in ("gif", "webm") if fmt in (job.export_formats or [])]
+    exporters = {"gif": export_gif, "webm": export_webm, "thumbnail": export_thumbnail}
+    fields: dict[str, str] = {}
+    folder = work_dir("export-")
+    try:
+        with local_copy(variation.video.name) as mp4:
+            info = probe(mp4, count_frames=False)
+            for kind in [*wanted, "thumbnail"]:
+                if not _still_rendering(job):
+                    return
+                suffix = {"gif": ".gif", "webm": ".webm", "thumbnail": ".jpg"}[kind]
+                target = folder / f"out{suffix}"
+                kwargs = {"at_seconds": min(1.0, info.duration / 2)} if kind == "thumbnail" else {}
+                try:
+                    export_with_retry(exporters[kind], mp4, target, retries=EXPORT_RETRIES,
+                                      timeout=EXPORT_TIMEOUT_SECONDS, **kwargs)
+                    fields[kind] = save_file(output_name(job.pk, variation.index, kind), target)
+                except MediaError as exc:
+                    # PRD 3.4: skip the failed format, keep serving the MP4.
+                    errors[kind] = f"{kind} export failed: {str(exc)[:300]}"
+                    metrics.EXPORT_FAILURES_TOTAL.labels(format=kind).inc()
+                    record_event(job.pk, "export_failed", errors[kind], variation=variation.index, format=kind)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    Variation.objects.filter(pk=variation.pk, run=variation.run).update(
+        status=V.COMPLETED, percentage=100, duration_seconds=round(info.duration, 3), export_errors=errors,
+        updated_at=timezone.now(), **fields,
+    )
+    _set_variation_progress(job, variation, 100)
+
+
+def _set_variation_progress(job: VideoJob, variation: Variation, percentage: int) -> None:
+    Variation.objects.filter(pk=variation.pk, percentage__lt=percentage).update(percentage=percentage)
+    percentages = list(Variation.objects.filter(job=job, run=job.run).values_list("percentage", flat=True))
+    fraction = sum(percentages) / (100 * max(1, len(percentages)))
+    stage = "exporting_formats" if percentage >= CLIPS_SHARE + 15 and percentage < 100 else "rendering_video"
+    report_progress(
+        job.pk, run=job.run, stage=stage, percentage=progress.render_percentage(percentages),
+        estimated_time_remaining=progress.time_remaining(job.render_started_at, fraction, fallback=job.duration * 4),
+    )
+
+
+def _fail_variation(variation: Variation, message: str) -> None:
+    Variation.objects.filter(pk=variation.pk, status__in=[V.PENDING, V.RENDERING, V.EXPORTING]).update(
+        status=V.FAILED, error=message, updated_at=timezone.now()
+    )
+
+
+def finalize_job(job_id: int, run: int) -> None:
+    """Once every variation of the run is done, settles the job. Safe to call from every variation."""
+    variations = list(Variation.objects.filter(job_id=job_id, run=run))
+    if not variations or any(v.status not in (V.COMPLETED, V.FAILED, V.CANCELLED) for v in variations):
+        return
+    succeeded = [v for v in variations if v.status == V.COMPLETED]
+    failed = [v for v in variations if v.status == V.FAILED]
+    job = VideoJob.objects.get(pk=job_id)
+    try:
+        if len(succeeded) == len(variations):
+            transition(job_id, JobStatus.COMPLETED, expected_run=run)
+        elif succeeded:
+            transition(job_id, JobStatus.PARTIALLY_COMPLETED, expected_run=run,
+                       error=f"{len(failed)} of {len(variations)} variations failed: {failed[0].error}")
+        else:
+            transition(job_id, JobStatus.FAILED, expected_run=run,
+                       error=failed[0].error if failed else "The video could not be rendered.")
+            metrics.JOB_FAILURES_TOTAL.labels(reason="render_failed").inc()
+    except IllegalTransition:
+        return  # another variation settled it first, or the job was cancelled
+    _observe_finished(job)
+
+
+def _observe_finished(job: VideoJob) -> None:
+    job.refresh_from_db()
+    now = timezone.now()
+    if job.render_started_at:
+        metrics.VIDEO_RENDER_DURATION_SECONDS.observe((now - job.render_started_at).total_seconds())
+    metrics.VIDEO_GEN_DURATION_SECONDS.observe((now - job.created_at).total_seconds())
+    if job.estimated_cost:
+        metrics.COST_VARIANCE_RATIO.set(float(job.actual_cost / job.estimated_cost))
+
+
+def unfinished_variations(job: VideoJob) -> list[Variation]:
+    return list(Variation.objects.filter(Q(job=job, run=job.run) & ~Q(status__in=[V.COMPLETED, V.FAILED, V.CANCELLED])))

@@ -1,0 +1,128 @@
+"""The job state machine: the only writer of `VideoJob.status`.
+
+Every write is a conditional UPDATE (`WHERE status IN allowed_from`), so two processes
+racing (a worker finishing while the user cancels) cannot both win, and a cancelled job
+never becomes completed. Progress only moves forward within a run.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from videogen.models import JobEvent, JobStatus, VideoJob
+
+logger = logging.getLogger(__name__)
+S = JobStatus
+
+# to_status -> statuses it may be entered from
+ALLOWED_FROM: dict[str, tuple[str, ...]] = {
+    S.GENERATING_STORYBOARD: (
+        S.NEEDS_CLARIFICATION, S.STORYBOARD_COMPLETE, S.FAILED, S.STALLED, S.PARTIALLY_COMPLETED, S.CANCELLED,
+    ),
+    S.NEEDS_CLARIFICATION: (S.GENERATING_STORYBOARD,),
+    S.STORYBOARD_COMPLETE: (S.GENERATING_STORYBOARD,),
+    S.GENERATING_VIDEO: (S.STORYBOARD_COMPLETE,),
+    S.COMPLETED: (S.GENERATING_VIDEO,),
+    S.PARTIALLY_COMPLETED: (S.GENERATING_VIDEO,),
+    S.FAILED: (S.GENERATING_STORYBOARD, S.GENERATING_VIDEO, S.STALLED),
+    S.CANCELLED: (
+        S.GENERATING_STORYBOARD, S.NEEDS_CLARIFICATION, S.STORYBOARD_COMPLETE, S.GENERATING_VIDEO,
+        S.PARTIALLY_COMPLETED, S.FAILED, S.STALLED,
+    ),
+    S.STALLED: (S.GENERATING_STORYBOARD, S.GENERATING_VIDEO),
+}
+ACTIVE = (S.GENERATING_STORYBOARD, S.GENERATING_VIDEO)
+REFINABLE = ALLOWED_FROM[S.GENERATING_STORYBOARD]
+TERMINAL_STAGE = {S.COMPLETED: "completed", S.PARTIALLY_COMPLETED: "completed", S.FAILED: "failed",
+                  S.CANCELLED: "cancelled", S.STORYBOARD_COMPLETE: "storyboard_complete"}
+
+
+class IllegalTransition(Exception):
+    def __init__(self, job_id: int, to_status: str, current: str | None):
+        super().__init__(f"job {job_id}: cannot go from {current} to {to_status}")
+        self.job_id = job_id
+        self.to_status = to_status
+        self.current = current
+
+
+def can_transition(current: str, to_status: str) -> bool:
+    return current in ALLOWED_FROM.get(to_status, ())
+
+
+def transition(
+    job_id: int,
+    to_status: str,
+    *,
+    expected_run: int | None = None,
+    new_run: bool = False,
+    message: str = "",
+    event_data: dict[str, Any] | None = None,
+    **fields: Any,
+) -> VideoJob:
+    """Moves the job to `to_status` if that is legal from where it is now; raises IllegalTransition otherwise.
+
+    `new_run` starts a new run (refine, render): progress restarts and older tasks stop.
+    Extra `fields` are written in the same UPDATE.
+    """
+    updates: dict[str, Any] = {"status": to_status, "updated_at": timezone.now(), **fields}
+    if to_status in TERMINAL_STAGE and "stage" not in updates:
+        updates["stage"] = TERMINAL_STAGE[to_status]
+    if to_status in (S.COMPLETED, S.PARTIALLY_COMPLETED):
+        updates.setdefault("percentage", 100)
+    if to_status in (S.COMPLETED, S.PARTIALLY_COMPLETED, S.FAILED, S.CANCELLED):
+        updates.setdefault("finished_at", timezone.now())
+        updates.setdefault("estimated_time_remaining", 0)
+        updates.setdefault("lease_owner", "")
+    if new_run:
+        updates["run"] = F("run") + 1
+    with transaction.atomic():
+        current = VideoJob.objects.select_for_update().filter(pk=job_id).values_list("status", "run").first()
+        if current is None:
+            raise VideoJob.DoesNotExist(job_id)
+        status, run = current
+        if not can_transition(status, to_status) or (expected_run is not None and run != expected_run):
+            raise IllegalTransition(job_id, to_status, status)
+        VideoJob.objects.filter(pk=job_id).update(**updates)
+        JobEvent.objects.create(
+            job_id=job_id, kind="status", from_status=status, to_status=to_status,
+            message=message[:2000], data=event_data or {},
+        )
+    logger.info("job_status_changed job_id=%s from=%s to=%s", job_id, status, to_status)
+    return VideoJob.objects.get(pk=job_id)
+
+
+def report_progress(
+    job_id: int,
+    *,
+    run: int,
+    stage: str | None = None,
+    percentage: int | None = None,
+    current_scene: int | None = None,
+    estimated_time_remaining: int | None = None,
+) -> bool:
+    """Updates progress of an active job in `run`. Percentage never goes backwards. Doubles as heartbeat."""
+    updates: dict[str, Any] = {"updated_at": timezone.now()}
+    if stage is not None:
+        updates["stage"] = stage
+    if percentage is not None:
+        updates["percentage"] = Greatest(F("percentage"), max(0, min(100, int(percentage))))
+    if current_scene is not None:
+        updates["current_scene"] = current_scene
+    if estimated_time_remaining is not None:
+        updates["estimated_time_remaining"] = max(0, int(estimated_time_remaining))
+    return bool(VideoJob.objects.filter(pk=job_id, run=run, status__in=ACTIVE).update(**updates))
+
+
+def heartbeat(job_id: int) -> None:
+    VideoJob.objects.filter(pk=job_id, status__in=ACTIVE).update(updated_at=timezone.now())
+
+
+def record_event(job_id: int, kind: str, message: str = "", **data: Any) -> None:
+    """Timeline entries that are not status changes: provider calls, errors, ops actions."""
+    JobEvent.objects.create(job_id=job_id, kind=kind, message=message[:2000], data=data)

@@ -1,0 +1,134 @@
+"""The provider interface: what the pipeline asks of an image / image-to-video backend.
+
+Calls follow Replicate's shape — create a prediction, poll it, fetch its output, cancel it —
+so the pipeline can record every prediction before awaiting it and resume by polling after a
+crash. The offline `local` provider answers the same calls by rendering with Pillow/FFmpeg.
+Retries, timeouts, backoff and the circuit breaker live in this package (policy.py), not in tasks.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+PREDICTION_STATUSES = ("starting", "processing", "succeeded", "failed", "canceled")
+
+
+class ProviderError(Exception):
+    """A provider call failed after the policy's retries. `retryable` says whether a later try may succeed."""
+
+    def __init__(self, message: str, *, retryable: bool = True, status: int | None = None):
+        super().__init__(message)
+        self.retryable = retryable
+        self.status = status
+
+
+class ProviderUnavailable(ProviderError):
+    """The circuit breaker is open: no calls are made until it half-opens."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"provider unavailable, retry after {retry_after}s", retryable=True)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    prompt: str
+    negative_prompt: str
+    aspect_ratio: str
+    width: int
+    height: int
+    seed: int
+    hd: bool = False
+    # For the offline renderer and for logs; remote models ignore them.
+    scene_number: int = 1
+    description: str = ""
+    palette: list[str] = field(default_factory=list)
+    brand_name: str = ""
+
+
+@dataclass(frozen=True)
+class ClipSpec:
+    image_path: str  # a local file (the storyboard image)
+    prompt: str
+    negative_prompt: str
+    duration_seconds: float
+    width: int
+    height: int
+    fps: int
+    seed: int
+    aspect_ratio: str = "9:16"
+    motion: str = "zoom_in"
+
+
+@dataclass(frozen=True)
+class UpscaleSpec:
+    video_path: str
+    width: int
+    height: int
+
+
+@dataclass
+class PredictionResult:
+    external_id: str
+    status: str  # one of PREDICTION_STATUSES
+    output_url: str = ""
+    error: str = ""
+    predict_seconds: float | None = None
+    raw: dict = field(default_factory=dict)
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in ("succeeded", "failed", "canceled")
+
+
+class Provider(ABC):
+    name: str = "abstract"
+
+    # Models (names recorded on each prediction and used for the scene cache key).
+    @abstractmethod
+    def image_model(self, hd: bool) -> str: ...
+
+    @abstractmethod
+    def video_model(self) -> str: ...
+
+    @abstractmethod
+    def upscale_model(self) -> str: ...
+
+    # Calls. `webhook` is a URL the provider may call back when the prediction finishes.
+    @abstractmethod
+    def create_image(self, spec: ImageSpec, *, webhook: str | None = None) -> PredictionResult: ...
+
+    @abstractmethod
+    def create_clip(self, spec: ClipSpec, *, webhook: str | None = None) -> PredictionResult: ...
+
+    @abstractmethod
+    def create_upscale(self, spec: UpscaleSpec, *, webhook: str | None = None) -> PredictionResult: ...
+
+    @abstractmethod
+    def get(self, external_id: str) -> PredictionResult: ...
+
+    @abstractmethod
+    def cancel(self, external_id: str) -> None: ...
+
+    @abstractmethod
+    def download(self, result: PredictionResult, dest: Path) -> Path:
+        """Saves the prediction's output file to `dest` (suffix may be adjusted) and returns the path."""
+
+    # Prices (PRD 5.3). What a succeeded prediction costs, booked in the ledger.
+    def image_cost(self, hd: bool) -> Decimal:
+        from videogen.costs import HD_IMAGE_PRICE, STORYBOARD_IMAGE_PRICE
+
+        return HD_IMAGE_PRICE if hd else STORYBOARD_IMAGE_PRICE
+
+    def clip_cost(self, seconds: float) -> Decimal:
+        from videogen.costs import VIDEO_PRICE_PER_SECOND
+
+        return (VIDEO_PRICE_PER_SECOND * Decimal(str(seconds))).quantize(Decimal("0.0001"))
+
+    def upscale_cost(self) -> Decimal:
+        from videogen.costs import UPSCALE_PRICE
+
+        return UPSCALE_PRICE

@@ -1,0 +1,91 @@
+"""A circuit breaker shared by every process through the shared cache.
+
+Three consecutive provider failures on different jobs open it for CIRCUIT_OPEN_SECONDS
+(PRD 3.4: 503 with Retry-After 300 and an ops alert). After that one probe is let
+through (half-open): success closes it, failure opens it again. Work already queued waits.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import caches
+
+logger = logging.getLogger("videogen.circuit")
+
+_FAILURES = "circuit:failures"  # list of job ids of consecutive failures
+_OPENED_AT = "circuit:opened_at"
+_PROBE = "circuit:probe"
+
+
+def _cache():
+    return caches[settings.SHARED_CACHE_ALIAS]
+
+
+@dataclass(frozen=True)
+class CircuitState:
+    state: str  # closed | open | half_open
+    retry_after: int
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == "open"
+
+
+def current_state() -> CircuitState:
+    opened_at = _cache().get(_OPENED_AT)
+    if opened_at is None:
+        return CircuitState("closed", 0)
+    remaining = settings.CIRCUIT_OPEN_SECONDS - (time.time() - opened_at)
+    if remaining > 0:
+        return CircuitState("open", max(1, int(remaining + 0.999)))
+    return CircuitState("half_open", 0)
+
+
+def allow_call() -> bool:
+    """Closed: yes. Open: no. Half-open: only the one caller that wins the probe slot."""
+    state = current_state()
+    if state.state == "closed":
+        return True
+    if state.state == "open":
+        return False
+    return _cache().add(_PROBE, "1", timeout=max(5, settings.CIRCUIT_OPEN_SECONDS // 10))
+
+
+def record_success() -> None:
+    cache = _cache()
+    if cache.get(_OPENED_AT) is not None:
+        logger.warning("provider circuit closed after a successful probe")
+    cache.delete_many([_FAILURES, _OPENED_AT, _PROBE])
+
+
+def record_failure(job_key: str) -> None:
+    """Counts a failure for `job_key`; opens the circuit on the threshold-th distinct consecutive job."""
+    cache = _cache()
+    state = current_state()
+    if state.state == "half_open":
+        _open(cache, reason="probe failed")
+        return
+    failures: list[str] = cache.get(_FAILURES) or []
+    if job_key not in failures:
+        failures.append(job_key)
+    cache.set(_FAILURES, failures[-10:], timeout=3600)
+    if len(failures) >= settings.CIRCUIT_FAILURE_THRESHOLD and state.state == "closed":
+        _open(cache, reason=f"{len(failures)} consecutive failures across jobs")
+
+
+def _open(cache, *, reason: str) -> None:
+    from videogen import metrics
+
+    cache.set(_OPENED_AT, time.time(), timeout=settings.CIRCUIT_OPEN_SECONDS * 10)
+    cache.delete_many([_FAILURES, _PROBE])
+    metrics.CIRCUIT_OPENED_TOTAL.inc()
+    # PRD: circuit breaker triggered is CRITICAL and alerts ops.
+    logger.critical("provider circuit opened: %s; new work answers 503 for %ss", reason, settings.CIRCUIT_OPEN_SECONDS)
+
+
+def reset() -> None:
+    _cache().delete_many([_FAILURES, _OPENED_AT, _PROBE])

@@ -1,0 +1,105 @@
+"""The offline provider: storyboard frames drawn with Pillow, clips made with FFmpeg. No keys, no network.
+
+Each create call does its work at once and answers a finished prediction, so the pipeline's
+create → record → poll → download path runs unchanged. It costs nothing.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+
+from videogen.media.clips import MOTIONS, image_to_clip
+from videogen.media.ffmpeg import MediaError
+from videogen.media.frames import render_storyboard_frame
+from videogen.providers.base import (
+    ClipSpec,
+    ImageSpec,
+    PredictionResult,
+    Provider,
+    ProviderError,
+    UpscaleSpec,
+)
+
+
+def _outputs_dir() -> Path:
+    path = Path(getattr(settings, "LOCAL_PROVIDER_DIR", settings.VAR_DIR / "local-provider"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class LocalProvider(Provider):
+    name = "local"
+
+    def image_model(self, hd: bool) -> str:
+        return "local/storyboard-hd" if hd else "local/storyboard"
+
+    def video_model(self) -> str:
+        return "local/ken-burns"
+
+    def upscale_model(self) -> str:
+        return "local/passthrough"
+
+    def create_image(self, spec: ImageSpec, *, webhook: str | None = None) -> PredictionResult:
+        prediction_id = f"local-{uuid.uuid4().hex}"
+        out = _outputs_dir() / f"{prediction_id}.png"
+        render_storyboard_frame(
+            out,
+            size=(spec.width, spec.height),
+            scene_number=spec.scene_number,
+            title=f"Scene {spec.scene_number}",
+            description=spec.description or spec.prompt,
+            palette=spec.palette,
+            brand_name=spec.brand_name,
+            seed=spec.seed,
+        )
+        return self.get(prediction_id)
+
+    def create_clip(self, spec: ClipSpec, *, webhook: str | None = None) -> PredictionResult:
+        prediction_id = f"local-{uuid.uuid4().hex}"
+        out = _outputs_dir() / f"{prediction_id}.mp4"
+        motion = spec.motion if spec.motion in MOTIONS else MOTIONS[spec.seed % len(MOTIONS)]
+        try:
+            image_to_clip(
+                spec.image_path, out, duration=spec.duration_seconds, size=(spec.width, spec.height),
+                fps=spec.fps, motion=motion,
+            )
+        except MediaError as exc:
+            return PredictionResult(external_id=prediction_id, status="failed", error=str(exc)[:500])
+        return self.get(prediction_id)
+
+    def create_upscale(self, spec: UpscaleSpec, *, webhook: str | None = None) -> PredictionResult:
+        # Offline there is no upscaler: the assembled video is already at the platform's size.
+        prediction_id = f"local-{uuid.uuid4().hex}"
+        shutil.copyfile(spec.video_path, _outputs_dir() / f"{prediction_id}.mp4")
+        return self.get(prediction_id)
+
+    def get(self, external_id: str) -> PredictionResult:
+        for suffix in (".png", ".mp4"):
+            path = _outputs_dir() / f"{external_id}{suffix}"
+            if path.exists():
+                return PredictionResult(external_id=external_id, status="succeeded", output_url=path.as_uri())
+        raise ProviderError(f"unknown local prediction {external_id}", retryable=False, status=404)
+
+    def cancel(self, external_id: str) -> None:
+        """Local predictions finish inside create: there is never anything in flight to cancel."""
+
+    def download(self, result: PredictionResult, dest: Path) -> Path:
+        source = Path(result.output_url.removeprefix("file://"))
+        dest = dest.with_suffix(source.suffix)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, dest)
+        return dest
+
+    def image_cost(self, hd: bool) -> Decimal:
+        return Decimal("0")
+
+    def clip_cost(self, seconds: float) -> Decimal:
+        return Decimal("0")
+
+    def upscale_cost(self) -> Decimal:
+        return Decimal("0")

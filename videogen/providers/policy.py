@@ -1,0 +1,46 @@
+"""PRD 3.4 timeouts and retry policy for provider predictions, in one place.
+
+Call-level retries (429, 5xx, network errors on a single HTTP call) are the provider's;
+prediction-level retries (a prediction that failed or timed out is cancelled and created
+again after a backoff) are applied by the pipeline using these numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+PARSE_TIMEOUT_SECONDS = 30
+EXPORT_TIMEOUT_SECONDS = 60
+EXPORT_RETRIES = 1
+BACKOFF_SCHEDULE = (5.0, 15.0, 45.0)
+
+
+@dataclass(frozen=True)
+class PredictionPolicy:
+    timeout_seconds: float
+    max_retries: int
+    backoff: tuple[float, ...]
+
+    @property
+    def max_attempts(self) -> int:
+        return self.max_retries + 1
+
+    def backoff_before(self, attempt: int) -> float:
+        """Seconds to wait before `attempt` (2 = first retry)."""
+        if attempt <= 1:
+            return 0.0
+        return self.backoff[min(attempt - 2, len(self.backoff) - 1)]
+
+
+def _scaled(seconds: tuple[float, ...]) -> tuple[float, ...]:
+    return tuple(value * settings.PROVIDER_BACKOFF_SCALE for value in seconds)
+
+
+def prediction_policy(purpose: str) -> PredictionPolicy:
+    """Scene image: 120 s, 3 retries; video (and upscale): 600 s, 2 retries; backoff 5/15/45 s."""
+    timeout_scale = getattr(settings, "PROVIDER_TIMEOUT_SCALE", 1.0)
+    if purpose == "storyboard":
+        return PredictionPolicy(120 * timeout_scale, 3, _scaled(BACKOFF_SCHEDULE))
+    return PredictionPolicy(600 * timeout_scale, 2, _scaled(BACKOFF_SCHEDULE))

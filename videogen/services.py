@@ -1,0 +1,227 @@
+"""Writes behind the v2 job endpoints. Views stay thin; status changes go through the state machine."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from config.errors import ApiError, Conflict
+from videogen import costs, metrics
+from videogen.models import (
+    IdempotencyRecord,
+    JobStatus,
+    SceneStatus,
+    Variation,
+    VariationStatus,
+    VideoJob,
+)
+from videogen.pipeline import tasks
+from videogen.pipeline.queue import enqueue_on_commit
+from videogen.pipeline.state import REFINABLE, IllegalTransition, transition
+from videogen.providers import circuit
+from videogen.storage import delete_quietly
+
+logger = logging.getLogger(__name__)
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+
+
+# --- Spending guards ------------------------------------------------------------------------
+
+
+def ensure_can_spend() -> None:
+    """PRD 5.3 hard daily budget and PRD 3.4 circuit breaker: refuse new spend with a clear answer."""
+    budget = costs.budget_status()
+    if budget.hard_exceeded:
+        raise ApiError(
+            "budget_exceeded",
+            f"Today's spending limit of ${budget.hard_limit} is reached; new work resumes when the budget resets.",
+            429,
+            headers={"Retry-After": str(budget.seconds_until_reset)},
+        )
+    if budget.soft_exceeded:
+        logger.warning("daily budget soft limit reached: spent %s of %s", budget.spent_today, budget.soft_limit)
+    state = circuit.current_state()
+    if state.is_open:
+        raise ApiError(
+            "provider_unavailable",
+            "The video provider is having trouble. Please try again in a few minutes.",
+            503,
+            headers={"Retry-After": str(max(state.retry_after, 1)) if state.retry_after else "300"},
+        )
+
+
+# --- Generate ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreatedJob:
+    job: VideoJob
+    replayed: bool
+
+
+def _replay(user: Any, key: str) -> VideoJob | None:
+    record = IdempotencyRecord.objects.select_related("job").filter(user=user, key=key).first()
+    if record is None:
+        return None
+    if timezone.now() - record.created_at > IDEMPOTENCY_WINDOW:
+        record.delete()
+        return None
+    return record.job
+
+
+def create_job(*, user: Any, data: dict[str, Any], idempotency_key: str | None, request_id: str = "") -> CreatedJob:
+    """Validated request -> job row + estimate, queued for the storyboard after commit."""
+    if idempotency_key:
+        previous = _replay(user, idempotency_key)
+        if previous is not None:
+            return CreatedJob(previous, replayed=True)
+    ensure_can_spend()
+    estimate = costs.estimate_cost(
+        duration=data["duration"],
+        number_of_variations=data["number_of_variations"],
+        style_presets=data.get("style_presets", []),
+    )
+    try:
+        with transaction.atomic():
+            job = VideoJob.objects.create(
+                created_by=user, estimated_cost=estimate.total, cost_breakdown=estimate.as_dict(),
+                request_id=request_id, **data,
+            )
+            if idempotency_key:
+                IdempotencyRecord.objects.create(user=user, key=idempotency_key, job=job)
+            enqueue_on_commit(tasks.BUILD_STORYBOARD, job.pk, job.run)
+    except IntegrityError:
+        # A concurrent request with the same key won the race: answer its job.
+        previous = _replay(user, idempotency_key) if idempotency_key else None
+        if previous is None:
+            raise
+        return CreatedJob(previous, replayed=True)
+    metrics.VIDEO_GEN_REQUESTS_TOTAL.labels(outcome="accepted").inc()
+    logger.info("job_created job_id=%s campaign_id=%s", job.pk, job.campaign_id)
+    return CreatedJob(job, replayed=False)
+
+
+# --- Approve / render -------------------------------------------------------------------------
+
+
+def approve(job: VideoJob) -> VideoJob:
+    updated = VideoJob.objects.filter(pk=job.pk, status=JobStatus.STORYBOARD_COMPLETE).update(
+        approved=True, updated_at=timezone.now()
+    )
+    if not updated:
+        raise Conflict(f"Only a finished storyboard can be approved; this job is {job.status}.")
+    job.refresh_from_db()
+    return job
+
+
+def start_render(job: VideoJob) -> VideoJob:
+    """Approves implicitly and queues one render per variation, in parallel."""
+    if job.status != JobStatus.STORYBOARD_COMPLETE:
+        raise Conflict(f"Rendering starts from a finished storyboard; this job is {job.status}.")
+    failed = list(job.scenes.exclude(status=SceneStatus.COMPLETED).values_list("number", flat=True))
+    if failed:
+        raise Conflict(
+            f"Scenes {', '.join(map(str, failed))} have no image yet. Refine them before rendering.",
+            code="scenes_incomplete",
+        )
+    ensure_can_spend()
+    with transaction.atomic():
+        try:
+            job = transition(
+                job.pk, JobStatus.GENERATING_VIDEO, new_run=True, approved=True, stage="rendering_video",
+                percentage=50, render_started_at=timezone.now(), error="", finished_at=None,
+                estimated_time_remaining=job.duration * 4, message="render requested",
+            )
+        except IllegalTransition as exc:
+            raise Conflict(f"Rendering starts from a finished storyboard; this job is {exc.current}.") from None
+        _reset_variations(job)
+        for index in range(1, job.number_of_variations + 1):
+            enqueue_on_commit(tasks.RENDER_VARIATION, job.pk, index, job.run)
+    return job
+
+
+def _reset_variations(job: VideoJob) -> None:
+    for variation in Variation.objects.filter(job=job):
+        _delete_variation_files(variation)
+    Variation.objects.filter(job=job).delete()
+    Variation.objects.bulk_create(
+        [Variation(job=job, index=index, run=job.run) for index in range(1, job.number_of_variations + 1)]
+    )
+
+
+def _delete_variation_files(variation: Variation) -> None:
+    for field in ("video", "gif", "webm", "thumbnail"):
+        delete_quietly(getattr(variation, field).name)
+
+
+# --- Refine -----------------------------------------------------------------------------------
+
+
+REFINABLE_FIELDS = ("creative_prompt", "keywords", "style_presets", "assets")
+
+
+def refine(job: VideoJob, *, changes: dict[str, Any], scenes: list[int] | None) -> VideoJob:
+    """Re-runs the storyboard: only `scenes` if given (others kept), else the whole thing."""
+    if job.status not in REFINABLE:
+        raise Conflict(f"A job can be refined once its current stage has finished; this job is {job.status}.")
+    if scenes:
+        known = set(job.scenes.values_list("number", flat=True))
+        unknown = sorted(set(scenes) - known)
+        if unknown:
+            raise ApiError("validation_error", "Unknown scene numbers.", 400)
+    with transaction.atomic():
+        try:
+            job = transition(
+                job.pk, JobStatus.GENERATING_STORYBOARD, new_run=True, approved=False, stage="queued",
+                percentage=0, error="", clarification=None, current_scene=None, finished_at=None,
+                storyboard_started_at=timezone.now(), storyboard_completed_at=None, render_started_at=None,
+                retry_count=job.retry_count + 1, message="refine requested",
+                event_data={"scenes": scenes or "all", "changed": sorted(changes)}, **changes,
+            )
+        except IllegalTransition as exc:
+            raise Conflict(f"A job can be refined once its current stage has finished; this job is {exc.current}.") \
+                from None
+        for variation in Variation.objects.filter(job=job):
+            _delete_variation_files(variation)
+        Variation.objects.filter(job=job).delete()
+        if scenes:
+            job.scenes.filter(number__in=scenes).update(
+                status=SceneStatus.PENDING, image="", error="", run=job.run, updated_at=timezone.now()
+            )
+        else:
+            for scene in job.scenes.all():
+                delete_quietly(scene.image.name)
+            job.scenes.all().delete()
+        enqueue_on_commit(tasks.BUILD_STORYBOARD, job.pk, job.run)
+    return job
+
+
+# --- Cancel -----------------------------------------------------------------------------------
+
+
+def cancel(job: VideoJob, *, reason: str = "cancelled by the user") -> VideoJob:
+    """Drops queued work, cancels in-flight predictions, stops further spend. Idempotent."""
+    if job.status == JobStatus.CANCELLED:
+        return job
+    if job.status == JobStatus.COMPLETED:
+        raise Conflict("A completed job cannot be cancelled.")
+    with transaction.atomic():
+        try:
+            job = transition(job.pk, JobStatus.CANCELLED, new_run=True, message=reason, error="")
+        except IllegalTransition as exc:
+            if exc.current == JobStatus.CANCELLED:
+                return VideoJob.objects.get(pk=job.pk)
+            raise Conflict(f"This job can no longer be cancelled; it is {exc.current}.") from None
+        Variation.objects.filter(job=job).exclude(
+            status__in=[VariationStatus.COMPLETED, VariationStatus.FAILED]
+        ).update(status=VariationStatus.CANCELLED)
+        job.scenes.filter(status__in=[SceneStatus.PENDING, SceneStatus.GENERATING]).update(
+            status=SceneStatus.FAILED, error="Cancelled."
+        )
+        enqueue_on_commit(tasks.CANCEL_PREDICTIONS, job.pk)
+    return job

@@ -1,0 +1,70 @@
+"""Where media live (PRD 4.2 layout) and how workers get local copies of them, on disk or S3."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+
+
+def storyboard_image_name(job_id: int, scene_number: int, suffix: str = ".png") -> str:
+    return f"storyboards/{job_id}/scene_{scene_number}{suffix}"
+
+
+def variation_dir(job_id: int, index: int) -> str:
+    # Variation 1 uses the PRD's exact layout; further variations get a folder each.
+    return f"videos/{job_id}" if index == 1 else f"videos/{job_id}/variation_{index}"
+
+
+def clip_name(job_id: int, index: int, scene_number: int) -> str:
+    return f"videos/{job_id}/clips/v{index}_scene_{scene_number}.mp4"
+
+
+def output_name(job_id: int, index: int, kind: str) -> str:
+    filename = {"mp4": "final.mp4", "gif": "final.gif", "webm": "final.webm", "thumbnail": "thumbnail.jpg"}[kind]
+    return f"{variation_dir(job_id, index)}/{filename}"
+
+
+def save_file(name: str, source: Path) -> str:
+    """Stores `source` under exactly `name`, replacing what was there (refines overwrite scene images)."""
+    if default_storage.exists(name):
+        default_storage.delete(name)
+    with open(source, "rb") as handle:
+        return default_storage.save(name, File(handle, name=Path(name).name))
+
+
+def delete_quietly(name: str) -> None:
+    if name and default_storage.exists(name):
+        default_storage.delete(name)
+
+
+def work_dir(prefix: str) -> Path:
+    root = Path(settings.VAR_DIR) / "work"
+    root.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=root))
+
+
+@contextmanager
+def local_copy(name: str) -> Iterator[Path]:
+    """A local path for a stored file: the file itself on disk storage, a temporary download on S3."""
+    try:
+        on_disk = Path(default_storage.path(name))
+    except NotImplementedError:
+        on_disk = None
+    if on_disk is not None:
+        yield on_disk
+        return
+    folder = work_dir("dl-")
+    target = folder / Path(name).name
+    try:
+        with default_storage.open(name, "rb") as source, open(target, "wb") as dest:
+            shutil.copyfileobj(source, dest)
+        yield target
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
