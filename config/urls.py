@@ -31,6 +31,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    path("media/signed/", include("videogen.api.media_urls")),
     path("", include("django_prometheus.urls")),
 ]
 

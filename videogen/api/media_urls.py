@@ -1,0 +1,9 @@
+"""`/media/signed/<token>`: signed, expiring media URLs (see videogen.api.signing)."""
+
+from django.urls import path
+
+from videogen.api.signing import serve_signed_media
+
+urlpatterns = [
+    path("<str:token>", serve_signed_media, name="signed-media"),
+]
