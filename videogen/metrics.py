@@ -30,3 +30,16 @@ POLL_REQUESTS_TOTAL = Counter("poll_requests_total", "GET /jobs/{id} calls")
 SCENE_CACHE_LOOKUPS_TOTAL = Counter("scene_cache_lookups_total", "Scene image cache lookups", ["result"])
 CIRCUIT_OPENED_TOTAL = Counter("provider_circuit_opened_total", "Times the provider circuit breaker opened")
 EXPORT_FAILURES_TOTAL = Counter("export_failures_total", "Export formats that failed", ["format"])
+# Daily budget (PRD 5.3). "mostrecent": the last process to look at today's spend is right,
+# and the value must be able to fall back to 0 (midnight UTC, a raised limit).
+DAILY_SPEND_DOLLARS = Gauge(
+    "daily_spend_dollars", "Provider spend so far today (UTC), in dollars", multiprocess_mode="mostrecent"
+)
+BUDGET_SOFT_LIMIT_EXCEEDED = Gauge(
+    "budget_soft_limit_exceeded", "1 when today's spend reached the daily soft limit (alert)",
+    multiprocess_mode="mostrecent",
+)
+BUDGET_HARD_LIMIT_EXCEEDED = Gauge(
+    "budget_hard_limit_exceeded", "1 when today's spend reached the daily hard limit (new work refused)",
+    multiprocess_mode="mostrecent",
+)
