@@ -56,8 +56,11 @@ def _flatten_fields(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     fields: dict[str, list[str]] = {}
     if isinstance(detail, dict):
         for key, value in detail.items():
-            name = "nonFieldErrors" if key in ("non_field_errors", "__all__") else _camel(str(key))
-            path = f"{prefix}.{name}" if prefix else name
+            if isinstance(key, int):  # ListField reports child errors as {index: errors}
+                path = f"{prefix}[{key}]"
+            else:
+                name = "nonFieldErrors" if key in ("non_field_errors", "__all__") else _camel(str(key))
+                path = f"{prefix}.{name}" if prefix else name
             fields.update(_flatten_fields(value, path))
     elif isinstance(detail, list):
         if all(not isinstance(item, (dict, list)) for item in detail):
@@ -113,6 +116,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             code, detail = "not_found", "Not found."
         if isinstance(exc, exceptions.Throttled):
             code = "throttled"
+        if isinstance(detail, dict) and "detail" in detail:
+            # simplejwt's InvalidToken carries {"detail", "code", "messages"}: keep the sentence.
+            detail = detail["detail"]
         if isinstance(detail, (dict, list)):
             detail = "; ".join(str(v) for v in (detail.values() if isinstance(detail, dict) else detail))
         body = {"code": code or _DEFAULT_CODES.get(response.status_code, "error"), "detail": str(detail)}
