@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
 from campaigns.models import Campaign
@@ -41,6 +43,15 @@ class CampaignSerializer(serializers.ModelSerializer):
         return client
 
 
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "clientId", OpenApiTypes.UUID, OpenApiParameter.QUERY, description="Only this client's campaigns."
+            )
+        ]
+    )
+)
 class CampaignViewSet(TenantScopedViewSetMixin, viewsets.ModelViewSet):
     queryset = Campaign.objects.select_related("client")
     serializer_class = CampaignSerializer

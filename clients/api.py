@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import get_object_or_404
@@ -73,6 +75,15 @@ class IsClientOwner(permissions.BasePermission):
         return role_for(request.user, view.kwargs["client_pk"]) == Membership.Role.OWNER
 
 
+_CLIENT_PK = OpenApiParameter("client_pk", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The client's id.")
+_USERNAME = OpenApiParameter("username", OpenApiTypes.STR, OpenApiParameter.PATH, description="The member's username.")
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[_CLIENT_PK]),
+    create=extend_schema(parameters=[_CLIENT_PK], description="Adds a member, or changes an existing member's role."),
+    destroy=extend_schema(parameters=[_CLIENT_PK, _USERNAME]),
+)
 class ClientMembersViewSet(
     mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
 ):
@@ -82,12 +93,18 @@ class ClientMembersViewSet(
     permission_classes = [permissions.IsAuthenticated, IsClientOwner]
     lookup_field = "user__username"
     lookup_url_kwarg = "username"
+    lookup_value_regex = "[^/]+"  # usernames may contain dots (john.doe)
     pagination_class = None
 
     def check_permissions(self, request: Request) -> None:
         # A client the caller is not a member of does not exist for them: 404, not 403.
-        if request.user.is_authenticated and role_for(request.user, self.kwargs.get("client_pk")) is None:
-            raise NotFound()
+        if request.user.is_authenticated:
+            try:
+                role = role_for(request.user, self.kwargs.get("client_pk"))
+            except (ValueError, DjangoValidationError):  # not a UUID: no such client
+                role = None
+            if role is None:
+                raise NotFound()
         super().check_permissions(request)
 
     def get_client(self) -> Client:
