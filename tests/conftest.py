@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from django.conf import settings as django_settings
 from django.core.cache import caches
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from clients.models import Membership
 from tests.factories import CampaignFactory, ClientFactory, MembershipFactory, UserFactory
+
+
+# Password hashing is deliberately slow; tests create many users.
+django_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def clear_caches() -> None:
@@ -64,3 +69,56 @@ def api(tenant) -> APIClient:
 @pytest.fixture
 def anon() -> APIClient:
     return APIClient()
+
+
+class TaskRecorder:
+    """Stands in for the django-q2 broker in unit tests: records tasks, runs them inline on `drain()`.
+
+    Tests run inside a transaction that never commits, so the on-commit hooks that enqueue
+    tasks are released here explicitly (as a commit would), in order.
+    """
+
+    def __init__(self) -> None:
+        from django.db import connection
+
+        self._connection = connection
+        self._seen = len(connection.run_on_commit)
+        self._queued: list[tuple[str, tuple, dict]] = []
+
+    def __call__(self, func_path: str, *args, **kwargs) -> None:
+        self._queued.append((func_path, args, kwargs))
+
+    def _commit(self) -> None:
+        while len(self._connection.run_on_commit) > self._seen:
+            _, callback, _ = self._connection.run_on_commit.pop(self._seen)
+            callback()
+
+    @property
+    def queued(self) -> list[tuple[str, tuple, dict]]:
+        self._commit()
+        return self._queued
+
+    def names(self) -> list[str]:
+        return [func.rsplit(".", 1)[-1] for func, _, _ in self.queued]
+
+    def drain(self, limit: int = 500) -> int:
+        from django.utils.module_loading import import_string
+
+        ran = 0
+        while self.queued and ran < limit:
+            func_path, args, kwargs = self._queued.pop(0)
+            import_string(func_path)(*args, **kwargs)
+            ran += 1
+        return ran
+
+
+@pytest.fixture
+def tasks(monkeypatch, settings):
+    """Tasks enqueued on commit are recorded (not sent to a broker); `tasks.drain()` runs them inline."""
+    from videogen.pipeline import queue
+
+    settings.PROVIDER_CONCURRENCY = 1  # pool threads would not see the test's open transaction
+    settings.PROVIDER_POLL_INTERVAL = 0
+    recorder = TaskRecorder()
+    monkeypatch.setattr(queue, "dispatcher", recorder)
+    return recorder
