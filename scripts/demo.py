@@ -190,7 +190,7 @@ def demo(port: int) -> None:
         print(f"  {kind:<9} {path}  ({path.stat().st_size / 1e6:.2f} MB)")
     print("stored (PRD 4.2 layout):")
     for variation in job["results"]["variations"]:
-        folder = media_root / ("videos/%d" % job_id if variation["index"] == 1
+        folder = media_root / (f"videos/{job_id}" if variation["index"] == 1
                                else f"videos/{job_id}/variation_{variation['index']}")
         print(f"  variation {variation['index']}: {variation['status']}, {variation['durationSeconds']}s -> {folder}/")
     print(f"\nstill running: API http://127.0.0.1:{port}/api/docs/  admin http://127.0.0.1:{port}/admin/ "

@@ -12,7 +12,6 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from clients.models import Membership
 from tests.factories import CampaignFactory, ClientFactory, MembershipFactory, UserFactory
 
-
 # Password hashing is deliberately slow; tests create many users.
 django_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

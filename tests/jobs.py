@@ -5,10 +5,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from videogen.models import JobStatus, SceneStatus, VariationStatus
-from videogen.storage import output_name, save_file, storyboard_image_name
 from tests import media_files
 from tests.factories import SceneFactory, VariationFactory, VideoJobFactory
+from videogen.models import JobStatus, SceneStatus, VariationStatus
+from videogen.storage import output_name, save_file, storyboard_image_name
 
 
 def storyboard_complete_job(tenant, **fields):
