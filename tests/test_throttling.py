@@ -1,0 +1,45 @@
+"""Per-user rate limits: over the limit answers 429 JSON with Retry-After, counted in the shared cache."""
+
+from __future__ import annotations
+
+from tests.conftest import bearer_client
+from tests.factories import MembershipFactory, UserFactory
+
+UPLOAD_LIMIT_PER_MINUTE = 10
+
+
+def spend_upload_allowance(client) -> None:
+    # An empty multipart body is refused cheaply (400) after the throttle has counted it.
+    for _ in range(UPLOAD_LIMIT_PER_MINUTE):
+        assert client.post("/api/v2/upload-asset", {}, format="multipart").status_code == 400
+
+
+def test_eleventh_upload_in_a_minute_is_throttled(api):
+    spend_upload_allowance(api)
+
+    response = api.post("/api/v2/upload-asset", {}, format="multipart")
+
+    assert response.status_code == 429
+    assert response.json()["code"] == "throttled"
+    assert response.json()["detail"]
+    assert 0 < int(response["Retry-After"]) <= 60
+
+
+def test_upload_limit_is_per_user(api, tenant):
+    spend_upload_allowance(api)
+    colleague = UserFactory()
+    MembershipFactory(user=colleague, client=tenant.client)
+
+    response = bearer_client(colleague).post("/api/v2/upload-asset", {}, format="multipart")
+
+    assert response.status_code == 400  # refused for its body, not throttled
+
+
+def test_upload_counts_are_kept_in_the_shared_cache(api, tenant, settings):
+    # The shared cache (database or Redis) is what makes the limit hold across web processes.
+    from django.core.cache import caches
+
+    api.post("/api/v2/upload-asset", {}, format="multipart")
+
+    history = caches[settings.SHARED_CACHE_ALIAS].get(f"throttle_upload_{tenant.owner.pk}")
+    assert len(history) == 1
