@@ -1,0 +1,140 @@
+"""Benchmark of the offline media pipeline at production size (never asserts on timing).
+
+    .venv/bin/python benchmarks/bench_assembly.py [--keep DIR]
+
+Renders 5 storyboard frames at 1080x1920, makes 5 Ken-Burns clips of 6 s, assembles a
+30 s 1080x1920 MP4 with end card and music bed, then exports GIF, WebM and a thumbnail.
+Prints seconds per step, output sizes (PRD target: MP4 <= 5 MB for 30 s) and the peak
+RSS of the FFmpeg child processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from videogen.media.assemble import AudioBed, EndCard, assemble  # noqa: E402
+from videogen.media.clips import MOTIONS, image_to_clip  # noqa: E402
+from videogen.media.exports import export_gif, export_thumbnail, export_webm  # noqa: E402
+from videogen.media.ffmpeg import probe  # noqa: E402
+from videogen.media.frames import render_storyboard_frame  # noqa: E402
+
+SIZE = (1080, 1920)
+SCENES = 5
+SCENE_SECONDS = 6.0
+TOTAL = SCENES * SCENE_SECONDS
+PALETTE = ["#0F172A", "#F97316", "#22D3EE", "#A3E635"]
+DESCRIPTIONS = [
+    "Sunrise over a quiet city; a runner laces up bright orange shoes on the doorstep.",
+    "Close-up of the sole flexing on wet asphalt, water droplets frozen in the air.",
+    "The runner overtakes a tram, skyline reflected in the shop windows.",
+    "Product shot: the shoe rotating on a pedestal, logo glowing softly.",
+    "Friends high-five at the finish line of a park run, confetti in brand colours.",
+]
+
+
+def timed(label: str, rows: list[tuple[str, float]], fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    rows.append((label, time.perf_counter() - start))
+    return result
+
+
+def mb(path: Path) -> float:
+    return path.stat().st_size / 1_000_000
+
+
+def run(work: Path) -> None:
+    rows: list[tuple[str, float]] = []
+    frames: list[Path] = []
+
+    def storyboards() -> None:
+        for i, text in enumerate(DESCRIPTIONS, start=1):
+            out = work / f"scene_{i}.jpg"
+            render_storyboard_frame(
+                out,
+                size=SIZE,
+                scene_number=i,
+                title=f"Scene {i}",
+                description=text,
+                palette=PALETTE,
+                brand_name="Stride",
+                seed=42,
+            )
+            frames.append(out)
+
+    timed(f"storyboard frames ({SCENES}x {SIZE[0]}x{SIZE[1]})", rows, storyboards)
+
+    clips: list[tuple[str, float]] = []
+
+    def make_clips() -> None:
+        for i, frame in enumerate(frames):
+            out = work / f"clip_{i + 1}.mp4"
+            image_to_clip(frame, out, duration=SCENE_SECONDS, size=SIZE, motion=MOTIONS[i % len(MOTIONS)])
+            clips.append((str(out), SCENE_SECONDS))
+
+    timed(f"clips ({SCENES}x {SCENE_SECONDS:g} s)", rows, make_clips)
+
+    final = work / "final.mp4"
+    timed(
+        f"assemble ({TOTAL:g} s, end card, music)",
+        rows,
+        assemble,
+        clips,
+        final,
+        size=SIZE,
+        total_duration=TOTAL,
+        end_card=EndCard("Run your city. stride.example", PALETTE),
+        audio=AudioBed("upbeat"),
+    )
+    gif, webm, thumb = work / "final.gif", work / "final.webm", work / "thumbnail.jpg"
+    timed("export GIF (360 px, 10 fps)", rows, export_gif, final, gif)
+    timed("export WebM (VP9/Opus, 720 px)", rows, export_webm, final, webm)
+    timed("export thumbnail (JPEG)", rows, export_thumbnail, final, thumb)
+
+    info = probe(final)
+    total_s = sum(s for _, s in rows)
+    width = max(len(label) for label, _ in rows) + 2
+    print(f"\nvideogen media benchmark  (cpus={os.cpu_count()}, work dir {work})\n")
+    print(f"{'step'.ljust(width)}{'seconds':>9}")
+    print("-" * (width + 9))
+    for label, secs in rows:
+        print(f"{label.ljust(width)}{secs:9.2f}")
+    print("-" * (width + 9))
+    print(f"{'total'.ljust(width)}{total_s:9.2f}\n")
+    print(
+        f"MP4       {mb(final):6.2f} MB  (target <= 5 MB: {'OK' if mb(final) <= 5 else 'OVER'})  "
+        f"{info.width}x{info.height} {info.duration:.2f} s {info.frame_count} frames audio={info.has_audio}"
+    )
+    print(f"GIF       {mb(gif):6.2f} MB")
+    print(f"WebM      {mb(webm):6.2f} MB")
+    print(f"thumbnail {mb(thumb):6.3f} MB")
+    clip_mb = sum(mb(Path(p)) for p, _ in clips)
+    print(f"clips     {clip_mb:6.2f} MB (intermediates)")
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
+    print(f"peak RSS of ffmpeg children: {peak_kb / 1024:.0f} MiB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", type=Path, help="write outputs to this directory and keep them")
+    args = parser.parse_args()
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        run(args.keep)
+    else:
+        with tempfile.TemporaryDirectory(prefix="videogen-bench-") as d:
+            run(Path(d))
+
+
+if __name__ == "__main__":
+    main()
