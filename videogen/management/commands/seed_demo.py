@@ -1,0 +1,100 @@
+"""`manage.py seed_demo`: the demo tenant, created or brought back to its known state.
+
+Safe to run any number of times. Prints one JSON line with the ids a script needs:
+`{"username": "demo", "clientId": "...", "campaignId": "..."}`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from PIL import Image, ImageDraw
+
+from campaigns.models import Campaign
+from clients.models import Client, Membership
+from videogen import assets
+from videogen.models import Asset
+
+USERNAME = "demo"
+CLIENT_NAME = "Northwind Sneakers"
+CAMPAIGN_NAME = "Spring Street Launch"
+PALETTE = ["#1B1F3B", "#FF6B35", "#F7F7F2"]
+GUIDELINES = {
+    "brand_voice": "Confident, energetic and warm; short sentences, no jargon.",
+    "visual_style": "Urban streets at golden hour, bold contrast, clean compositions with room for the product.",
+    "forbidden_elements": ["competitor logos", "stock photography look", "smoking"],
+    "color_palette": PALETTE,
+}
+BRIEF = {
+    "objective": "Launch the new Northwind Aero sneaker line to 18-25 year-old urban athletes.",
+    "key_messages": ["recycled materials", "all-day comfort", "made for the city"],
+    "cta": "Shop the Aero at northwind.example.com",
+    "do_not_mention": ["previous product lines", "discounts"],
+}
+
+
+def _logo_png() -> bytes:
+    """A simple Northwind mark: navy tile, orange disc, light stripe (Pillow only, no fonts needed)."""
+    size = 256
+    image = Image.new("RGBA", (size, size), PALETTE[0])
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((40, 40, size - 40, size - 40), fill=PALETTE[1])
+    draw.polygon([(70, 180), (186, 64), (200, 78), (84, 194)], fill=PALETTE[2])
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+class Command(BaseCommand):
+    help = "Creates or updates the demo user, the Northwind Sneakers client (with logo) and a campaign."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--password", default="demo-password-123", help="The demo user's password.")
+
+    def handle(self, *args: Any, password: str, **options: Any) -> None:
+        with transaction.atomic():
+            user = self._user(password)
+            client = self._client(user)
+            self._logo(client, user)
+            campaign, _ = Campaign.objects.update_or_create(client=client, name=CAMPAIGN_NAME, defaults=BRIEF)
+        self.stdout.write(
+            json.dumps({"username": user.username, "clientId": str(client.id), "campaignId": str(campaign.id)})
+        )
+
+    def _user(self, password: str) -> Any:
+        user, _ = get_user_model().objects.get_or_create(username=USERNAME, defaults={"email": "demo@example.com"})
+        user.is_staff = user.is_superuser = user.is_active = True  # the admin console is part of the demo
+        user.set_password(password)
+        user.save()
+        return user
+
+    def _client(self, user: Any) -> Client:
+        client = Client.objects.filter(name=CLIENT_NAME, memberships__user=user).first()
+        if client is None:
+            client = Client.objects.create(name=CLIENT_NAME, **GUIDELINES)
+        else:
+            for field, value in GUIDELINES.items():
+                setattr(client, field, value)
+            client.save()
+        Membership.objects.update_or_create(user=user, client=client, defaults={"role": Membership.Role.OWNER})
+        return client
+
+    def _logo(self, client: Client, user: Any) -> None:
+        """Keeps the stored logo if it is still there; otherwise uploads a fresh one through the asset service."""
+        logo = Asset.objects.filter(client=client, role=Asset.Role.LOGO, file=client.logo_url).first()
+        if logo is not None and not default_storage.exists(logo.file.name):
+            logo.delete()  # its file is gone (media wiped): a row pointing at nothing helps no one
+            logo = None
+        if logo is None:
+            upload = SimpleUploadedFile("northwind-logo.png", _logo_png(), content_type="image/png")
+            logo = assets.store_asset(client=client, upload=upload, user=user, role=Asset.Role.LOGO)
+        # A storage name, not a URL: the pipeline opens it from storage for the end card.
+        client.logo_url = logo.file.name
+        client.save(update_fields=["logo_url", "updated_at"])
