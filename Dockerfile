@@ -1,0 +1,40 @@
+# One image, two kinds of process (see DESIGN.md):
+#
+#   web     docker run -p 8000:8000 --env-file .env videogen
+#           (the default CMD: gunicorn serving the API, admin, /metrics, /healthz, /readyz)
+#   worker  docker run --env-file .env videogen python manage.py qcluster
+#           (django-q2 task workers: storyboard, render, exports; run as many as you need)
+#   once    docker run --env-file .env videogen python manage.py migrate
+#           (before starting a new release; also: seed_demo, createsuperuser, cost_report)
+#
+# Web and workers must share DATABASE_URL, REDIS_URL and the media storage: either
+# AWS_STORAGE_BUCKET_NAME (S3-compatible) or the same volume mounted at /app/var/media.
+# Set SECRET_KEY and ALLOWED_HOSTS in production. FFmpeg comes with the imageio-ffmpeg wheel.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    VAR_DIR=/app/var
+
+WORKDIR /app
+
+# Dependencies first: this layer is rebuilt only when requirements.txt changes.
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+COPY . .
+
+# Static files are collected at build time (served by WhiteNoise); var/ holds media and,
+# in the embedded configuration, the SQLite database: it must be writable by the app user.
+RUN python manage.py collectstatic --noinput -v0 \
+    && useradd --create-home --uid 10001 app \
+    && mkdir -p /app/var/media \
+    && chown -R app:app /app/var
+
+USER app
+EXPOSE 8000
+
+# Exec form: gunicorn is PID 1 and receives SIGTERM for a graceful shutdown.
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60"]
