@@ -34,6 +34,7 @@ __all__ = [
     "ffmpeg_threads",
     "probe",
     "run_ffmpeg",
+    "temp_dir",
 ]
 
 #: Flags put in front of every command: no interactive stdin (a worker has none and

@@ -288,7 +288,10 @@ def render_storyboard_frame(
     body_font, body_lines, body_lh = _fit_lines(
         description.strip(), sizes["body"], text_w, max_body_h, max(12, sizes["body"] * 3 // 4)
     )
-    accent = colours[0]  # brand primary colour
+    # Label pill: the brand colour that stands out most against the dark panel.
+    accent = max(colours, key=_luminance)
+    if _luminance(accent) < 0.12:
+        accent = (255, 255, 255)
     label_h = round(sizes["label"] * 1.6)
     gap = round(short * 0.02)
     panel_h = pad * 2 + label_h + gap + len(title_lines) * title_lh
