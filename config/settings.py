@@ -175,6 +175,8 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 MEDIA_URL_TTL_SECONDS = int(os.environ.get("MEDIA_URL_TTL_SECONDS", "3600"))
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
+# Where the offline provider keeps its outputs (stands in for the provider's file host).
+LOCAL_PROVIDER_DIR = Path(os.environ.get("LOCAL_PROVIDER_DIR") or VAR_DIR / "local-provider")
 
 # Uploads stream to disk past 2.5 MB; the 50 MB limit is enforced while streaming.
 MAX_UPLOAD_BYTES = int(os.environ.get("MAX_UPLOAD_BYTES", 50 * 1024 * 1024))

@@ -121,3 +121,21 @@ def tasks(monkeypatch, settings):
     recorder = TaskRecorder()
     monkeypatch.setattr(queue, "dispatcher", recorder)
     return recorder
+
+
+@pytest.fixture
+def qcluster(transactional_db, settings, tmp_path):
+    """Starts real `qcluster` worker processes on the test database; stops them after the test."""
+    from tests.workers import QCluster
+
+    settings.LOCAL_PROVIDER_DIR = tmp_path / "provider"
+    clusters: list[QCluster] = []
+
+    def start(**env: str) -> QCluster:
+        cluster = QCluster(tmp_path / f"qcluster-{len(clusters)}.log", **env).start()
+        clusters.append(cluster)
+        return cluster
+
+    yield start
+    for cluster in clusters:
+        cluster.stop()
