@@ -120,3 +120,22 @@ class CostEntryFactory(factory.django.DjangoModelFactory):
     campaign = factory.SelfAttribute("job.campaign")
     kind = CostEntry.Kind.VIDEO
     amount = Decimal("1.0000")
+
+
+class JobEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "videogen.JobEvent"
+
+    job = factory.SubFactory(VideoJobFactory)
+    kind = "status"
+    from_status = JobStatus.GENERATING_STORYBOARD
+    to_status = JobStatus.STORYBOARD_COMPLETE
+    message = ""
+
+
+class BudgetSettingsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "videogen.BudgetSettings"
+
+    daily_soft_limit = None
+    daily_hard_limit = None
