@@ -6,8 +6,11 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.urls import reverse
 
+from tests import media_files
 from tests.factories import (
     CostEntryFactory,
     JobEventFactory,
@@ -17,11 +20,15 @@ from tests.factories import (
     VariationFactory,
     VideoJobFactory,
 )
-from tests.mediafiles import png_bytes, store
 from videogen.models import JobStatus, SceneStatus, VariationStatus
+from videogen.storage import save_file, storyboard_image_name
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/videogen/videojob/"
+
+
+def store(name: str, content: bytes) -> str:
+    return default_storage.save(name, ContentFile(content))
 
 
 def job_page(job) -> str:
@@ -109,9 +116,9 @@ def test_job_list_queries_do_not_grow_with_the_number_of_jobs(admin_client, djan
         admin_client.get(CHANGELIST)
 
 
-def test_job_page_shows_the_storyboard_images_through_signed_urls(admin_client):
+def test_job_page_shows_the_storyboard_images_through_signed_urls(admin_client, tmp_path):
     job = VideoJobFactory(status=JobStatus.STORYBOARD_COMPLETE)
-    image = store(f"storyboards/{job.pk}/scene_1.png", png_bytes())
+    image = save_file(storyboard_image_name(job.pk, 1), media_files.png(tmp_path / "scene.png"))
     SceneFactory(job=job, number=1, description="Runner at dawn", status=SceneStatus.COMPLETED, image=image)
 
     body = admin_client.get(job_page(job)).content.decode()
