@@ -65,6 +65,11 @@ def stop() -> None:
         path.unlink(missing_ok=True)
 
 
+def _running(name: str) -> bool:
+    path = _pid_file(name)
+    return path.exists() and _alive(int(path.read_text()))
+
+
 def _start(name: str, command: list[str], env: dict[str, str]) -> None:
     path = _pid_file(name)
     if path.exists() and _alive(int(path.read_text())):
@@ -81,6 +86,7 @@ class Api:
     def __init__(self, base: str):
         self.base = base
         self.token = ""
+        self.last_headers: dict[str, str] = {}
 
     def call(self, method: str, path: str, body: dict | None = None, raw: bool = False):
         data = json.dumps(body).encode() if body is not None else None
@@ -90,9 +96,11 @@ class Api:
             request.add_header("Authorization", f"Bearer {self.token}")
         try:
             with urllib.request.urlopen(request, timeout=60) as response:
+                self.last_headers = dict(response.headers)
                 payload = response.read()
                 return response.status, (payload if raw else json.loads(payload or b"null"))
         except urllib.error.HTTPError as error:
+            self.last_headers = dict(error.headers)
             return error.code, json.loads(error.read() or b"null")
 
 
@@ -114,6 +122,9 @@ def _poll(api: Api, job_id: int, until: set[str], timeout: float) -> dict:
     last = None
     while time.time() < deadline:
         status, job = api.call("GET", f"/api/v2/jobs/{job_id}")
+        if status == 429:  # polling faster than the per-job limit: wait as told
+            time.sleep(float(api.last_headers.get("Retry-After", 2)))
+            continue
         if status != 200:
             sys.exit(f"polling failed: {status} {job}")
         progress = job["progress"]
@@ -123,7 +134,7 @@ def _poll(api: Api, job_id: int, until: set[str], timeout: float) -> dict:
             last = line
         if job["status"] in until:
             return job
-        time.sleep(min(job.get("pollAfter") or 2, 2))
+        time.sleep(min(job.get("pollAfter") or 2, 5))
     sys.exit(f"job {job_id} did not reach {until} in {timeout:.0f}s; see {LOGS / 'worker.log'}")
 
 
@@ -142,6 +153,9 @@ def demo(port: int) -> None:
            "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
     seed = json.loads(subprocess.run([PYTHON, "manage.py", "seed_demo"], cwd=ROOT, env=env, check=True,
                                      capture_output=True, text=True).stdout.strip().splitlines()[-1])
+    if not any(_running(name) for name in ("web", "worker")):
+        # One metrics directory per host, emptied before web and worker start (never while they run).
+        subprocess.run([PYTHON, "manage.py", "reset_metrics"], cwd=ROOT, env=env, check=True)
     _start("web", [str(Path(PYTHON).parent / "gunicorn"), "config.wsgi:application", "--bind",
                    f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "--timeout", "120"], env)
     _start("worker", [PYTHON, "manage.py", "qcluster"], env)
