@@ -139,3 +139,17 @@ class BudgetSettingsFactory(factory.django.DjangoModelFactory):
 
     daily_soft_limit = None
     daily_hard_limit = None
+
+
+class AssetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "videogen.Asset"
+
+    client = factory.SubFactory(ClientFactory)
+    file = factory.Sequence(lambda n: f"uploads/asset-{n}.png")
+    type = "image"
+    mime_type = "image/png"
+    size = 2048
+    width = 64
+    height = 96
+    filename = "product.png"
