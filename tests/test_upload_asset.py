@@ -174,6 +174,17 @@ def test_content_wins_over_the_name(api, tenant):
     assert Asset.objects.get().file.name.endswith(".jpg")
 
 
+def test_multi_picture_jpeg_from_a_phone_is_accepted_as_jpeg(api, tenant):
+    buffer = io.BytesIO()
+    first, second = Image.new("RGB", (32, 24), "red"), Image.new("RGB", (32, 24), "blue")
+    first.save(buffer, "MPO", save_all=True, append_images=[second])
+
+    response = upload(api, tenant.client.id, "IMG_0001.JPG", buffer.getvalue())
+
+    assert response.status_code == 201, response.content
+    assert response.json()["mimeType"] == "image/jpeg"
+
+
 def test_editor_may_upload(tenant):
     editor = UserFactory()
     MembershipFactory(user=editor, client=tenant.client, role=Membership.Role.EDITOR)
@@ -424,3 +435,14 @@ def test_anonymous_upload_is_refused(anon, tenant):
 
     assert response.status_code == 401
     assert_nothing_stored()
+
+
+def test_oversized_multipart_outside_the_api_is_a_json_400(client, db, settings):
+    settings.MAX_UPLOAD_BYTES = 1024
+    file = io.BytesIO(bytes(200 * 1024))
+    file.name = "big.bin"
+
+    response = client.post("/admin/login/", {"file": file, "username": "x", "password": "y"})
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "bad_request"

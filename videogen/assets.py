@@ -128,7 +128,8 @@ def _max_image_pixels() -> int:
 
 def _inspect_image(path: Path, media_type: MediaType) -> tuple[int, int]:
     """Decodes the whole image (truncation and bad checksums fail); refuses pixel bombs first."""
-    expected_format = "JPEG" if media_type is JPEG else "PNG"
+    # Pillow calls multi-picture JPEGs (many phone and stereo cameras) "MPO"; they are JPEGs.
+    expected_formats = {"JPEG", "MPO"} if media_type is JPEG else {"PNG"}
     limit = _max_image_pixels()
     too_big = _corrupt(
         f"The image is too large to process safely: at most {limit // 1_000_000} megapixels are accepted."
@@ -138,7 +139,7 @@ def _inspect_image(path: Path, media_type: MediaType) -> tuple[int, int]:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as image:
                 width, height = image.size
-                if image.format != expected_format:
+                if image.format not in expected_formats:
                     raise _corrupt("The image could not be decoded.")
                 if width * height > limit:
                     raise _corrupt(
