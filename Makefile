@@ -6,7 +6,7 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: venv demo test lint migrate run worker stop clean bench
+.PHONY: venv demo test lint migrate run worker stop clean bench browser-deps
 
 venv: $(STAMP)
 
@@ -48,3 +48,8 @@ bench: venv
 
 clean: stop
 	rm -rf var/
+
+# Headless Chromium for the browser tests (tests/browser), from Debian: Playwright drives it
+# through executable_path, so `playwright install` (which downloads) is never needed.
+browser-deps:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)

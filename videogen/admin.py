@@ -119,9 +119,10 @@ class VideoJobAdmin(admin.ModelAdmin):
         ("Where it is", {"fields": ["status", "stage", "percentage", "current_scene", "estimated_time_remaining",
                                     "approved", "run", "retry_count", "error", "clarification"]}),
         ("Money", {"fields": ["estimated_cost", "actual_cost", "variance", "cost_breakdown"]}),
-        ("Brief", {"fields": ["creative_prompt", "keywords", "style_presets", "assets", "audio_controls"]}),
+        ("Brief", {"fields": ["creative_prompt", "keywords", "style_presets", "assets", "audio_controls"],
+                   "classes": ["collapse"]}),
         ("Times", {"fields": ["created_at", "updated_at", "storyboard_started_at", "storyboard_completed_at",
-                              "render_started_at", "finished_at", "request_id"]}),
+                              "render_started_at", "finished_at", "request_id"], "classes": ["collapse"]}),
     ]
 
     # Jobs are created through the API and changed only through the actions below.
