@@ -382,15 +382,13 @@ class CostEntryAdmin(ReadOnlyAdmin):
         if end < start:
             errors.append("The range ends before it starts; showing the last 7 days.")
             start, end = today - timedelta(days=6), today
-        budget = costs.budget_status()
         return TemplateResponse(request, "admin/videogen/cost_review.html", {
             **self.admin_site.each_context(request),
             "title": "Cost review",
             "opts": self.opts,
             "today": reports.cost_report(today),
             "report": reports.cost_report(start, end),
-            "budget": budget,
-            "alert": reports.budget_alert(budget),
+            "budget": costs.budget_status(),
             "errors": errors,
             "start": start,
             "end": end,

@@ -1,21 +1,19 @@
 """Headless Chromium (Debian's /usr/bin/chromium, driven by Playwright) against pytest-django's live_server.
 
 `make browser-deps` installs Chromium; without it these tests are skipped with a clear reason.
-Playwright's sync API runs an event loop in the test thread, so Django's async-safety check
-must be told that ORM calls from that thread are fine.
+Playwright's sync API keeps an event loop running in the test thread while the browser is open,
+so Django's async-safety check is relaxed for exactly that time (the test's own ORM calls are
+ordinary synchronous code).
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -24,25 +22,23 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[object]:
+@pytest.fixture
+def page(monkeypatch) -> Iterator[object]:
+    """A fresh browser page; the browser and Playwright's loop live only as long as the test."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: run `make browser-deps` (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(chromium, request) -> Iterator[object]:
-    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    yield page
-    context.close()
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.set_default_timeout(15_000)
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+            browser.close()
 
 
 @pytest.fixture
