@@ -1,8 +1,13 @@
 """A circuit breaker shared by every process through the shared cache.
 
-Three consecutive provider failures on different jobs open it for CIRCUIT_OPEN_SECONDS
+Three consecutive provider call failures on different jobs open it for CIRCUIT_OPEN_SECONDS
 (PRD 3.4: 503 with Retry-After 300 and an ops alert). After that one probe is let
-through (half-open): success closes it, failure opens it again. Work already queued waits.
+through (half-open): success closes it, failure opens it again. Work already queued waits
+(the pipeline asks `allow_call()` before creating anything) and resumes once it closes.
+
+Only failures that say something about the provider's health count: a 422 for one bad
+input must not stop everybody's work, while 401/402 (bad token, no credit) and any
+5xx, 429 or network failure do.
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ from django.core.cache import caches
 
 logger = logging.getLogger("videogen.circuit")
 
-_FAILURES = "circuit:failures"  # list of job ids of consecutive failures
+_FAILURES = "circuit:failures"  # job keys of the current run of consecutive failures
 _OPENED_AT = "circuit:opened_at"
 _PROBE = "circuit:probe"
+# Client errors that are about the account, not the input: every call will fail alike.
+_ACCOUNT_ERRORS = (401, 402, 403)
 
 
 def _cache():
@@ -52,35 +59,51 @@ def allow_call() -> bool:
         return True
     if state.state == "open":
         return False
+    # The slot expires, so a prober that died does not keep the circuit half-open forever.
     return _cache().add(_PROBE, "1", timeout=max(5, settings.CIRCUIT_OPEN_SECONDS // 10))
+
+
+def counts_as_outage(error: Exception | None) -> bool:
+    """Whether a failed call says the provider (or our account with it) is unhealthy."""
+    status = getattr(error, "status", None)
+    retryable = getattr(error, "retryable", True)
+    return retryable or status in _ACCOUNT_ERRORS
 
 
 def record_success() -> None:
     cache = _cache()
-    if cache.get(_OPENED_AT) is not None:
-        logger.warning("provider circuit closed after a successful probe")
-    cache.delete_many([_FAILURES, _OPENED_AT, _PROBE])
+    found = cache.get_many([_FAILURES, _OPENED_AT])  # one read per success; writes only on a change
+    if found.get(_OPENED_AT) is not None:
+        logger.warning("provider circuit closed after a successful call")
+    if found:
+        cache.delete_many([_FAILURES, _OPENED_AT, _PROBE])
 
 
-def record_failure(job_key: str) -> None:
+def record_failure(job_key: str, error: Exception | None = None) -> None:
     """Counts a failure for `job_key`; opens the circuit on the threshold-th distinct consecutive job."""
+    if not counts_as_outage(error):
+        return
     cache = _cache()
     state = current_state()
     if state.state == "half_open":
-        _open(cache, reason="probe failed")
+        _open(cache, reason=f"probe failed: {error or 'provider error'}", reopen=True)
         return
     failures: list[str] = cache.get(_FAILURES) or []
     if job_key not in failures:
         failures.append(job_key)
     cache.set(_FAILURES, failures[-10:], timeout=3600)
     if len(failures) >= settings.CIRCUIT_FAILURE_THRESHOLD and state.state == "closed":
-        _open(cache, reason=f"{len(failures)} consecutive failures across jobs")
+        _open(cache, reason=f"{len(failures)} consecutive failures across jobs (last: {error or 'provider error'})")
 
 
-def _open(cache, *, reason: str) -> None:
+def _open(cache, *, reason: str, reopen: bool = False) -> None:
     from videogen import metrics
 
-    cache.set(_OPENED_AT, time.time(), timeout=settings.CIRCUIT_OPEN_SECONDS * 10)
+    now = time.time()
+    if reopen:
+        cache.set(_OPENED_AT, now, timeout=settings.CIRCUIT_OPEN_SECONDS * 10)
+    elif not cache.add(_OPENED_AT, now, timeout=settings.CIRCUIT_OPEN_SECONDS * 10):
+        return  # another process opened it a moment ago: one alert is enough
     cache.delete_many([_FAILURES, _PROBE])
     metrics.CIRCUIT_OPENED_TOTAL.inc()
     # PRD: circuit breaker triggered is CRITICAL and alerts ops.
