@@ -29,8 +29,12 @@ def frame_size(job: VideoJob) -> tuple[int, int]:
 
 
 def scene_seed(job_id: int, scene_number: int, scene_run: int) -> int:
-    """Stable for a scene within a run (the cache can hit); new on refine (a visibly new image)."""
-    return (job_id * 1_000 + scene_number * 17 + scene_run * 7_919) % 2_147_483_647
+    """Stable for a scene within a run (the cache can hit); new on refine (a visibly new image).
+
+    `job_id` is deliberately left out: the same scene prompt in a repeat job must get the same
+    seed, or the 24 h scene image cache (keyed by model, prompt, aspect and seed) never hits.
+    """
+    return (scene_number * 17 + scene_run * 7_919) % 2_147_483_647
 
 
 def variation_seed(job_id: int, index: int, scene_number: int) -> int:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
 from videogen import metrics
@@ -86,7 +87,7 @@ def _create(
     try:
         result = create()
     except ProviderError as exc:
-        circuit.record_failure(f"job:{job.pk}")
+        circuit.record_failure(f"job:{job.pk}", exc)
         metrics.REPLICATE_API_ERRORS_TOTAL.labels(kind="create").inc()
         _fail(prediction, f"create failed: {exc}")
         record_event(job.pk, "provider_error", str(exc), purpose=purpose, attempt=attempt, model=model)
@@ -152,14 +153,11 @@ def advance_prediction(
                 result = provider.get(prediction.external_id)
             except ProviderError as exc:
                 metrics.REPLICATE_API_ERRORS_TOTAL.labels(kind="poll").inc()
-                circuit.record_failure(f"job:{job.pk}")
+                circuit.record_failure(f"job:{job.pk}", exc)
                 record_event(job.pk, "provider_error", f"poll failed: {exc}", prediction=prediction.external_id)
                 return Step(prediction, "pending")
             circuit.record_success()
-            _apply(prediction, result)
-            if prediction.status == P.FAILED:
-                metrics.REPLICATE_API_ERRORS_TOTAL.labels(kind="prediction_failed").inc()
-                record_event(job.pk, "prediction_failed", prediction.error, prediction=prediction.external_id)
+            _apply_polled(prediction, result)
             return _state_of(prediction) if prediction.status != P.FAILED else _retry_or_fail(
                 job, prediction, policy, common
             )
@@ -167,6 +165,34 @@ def advance_prediction(
     if prediction.status == P.SUCCEEDED:
         return Step(prediction, "succeeded")
     return _retry_or_fail(job, prediction, policy, common)
+
+
+def _apply_polled(prediction: Prediction, result: PredictionResult) -> None:
+    _apply(prediction, result)
+    if prediction.status == P.FAILED:
+        metrics.REPLICATE_API_ERRORS_TOTAL.labels(kind="prediction_failed").inc()
+        record_event(prediction.job_id, "prediction_failed", prediction.error, prediction=prediction.external_id)
+
+
+def apply_reported_result(result: PredictionResult) -> Prediction | None:
+    """Applies a result the provider pushed (a webhook) exactly as a poll would have.
+
+    Returns the prediction when this changed it; None when it is unknown (not recorded yet, or
+    not ours) or already settled by a poll, a timeout or a cancel (duplicate deliveries too).
+    """
+    if not result.external_id:
+        return None
+    with transaction.atomic():
+        prediction = (
+            Prediction.objects.select_for_update()
+            .filter(external_id=result.external_id, status__in=[P.STARTING, P.PROCESSING])
+            .order_by("-id")
+            .first()
+        )
+        if prediction is None:
+            return None
+        _apply_polled(prediction, result)
+    return prediction
 
 
 def _retry_or_fail(job: VideoJob, prediction: Prediction, policy, common: dict) -> Step:
