@@ -8,7 +8,10 @@ at-scale counterpart (see README.md).
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -18,6 +21,30 @@ import dj_database_url
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _prometheus_multiproc_dir() -> Path:
+    """One metrics directory per host, shared by web and workers (see videogen/observability.py).
+
+    prometheus_client picks multiprocess mode when it is first imported, so this runs before
+    anything imports it. Under pytest each test process (each xdist worker) gets a fresh
+    temporary directory, inherited by the qcluster workers its tests start; a developer's
+    exported PROMETHEUS_MULTIPROC_DIR is not reused there.
+    """
+    if "PYTEST_VERSION" in os.environ:
+        owner = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        if os.environ.get("VIDEOGEN_PROMETHEUS_TEST_OWNER") != owner or not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            path = tempfile.mkdtemp(prefix=f"videogen-prometheus-{owner}-")
+            atexit.register(shutil.rmtree, path, True)
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+            os.environ["VIDEOGEN_PROMETHEUS_TEST_OWNER"] = owner
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "prometheus"))
+    path = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+PROMETHEUS_MULTIPROC_DIR = _prometheus_multiproc_dir()
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -61,6 +88,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "config.middleware.RequestIdMiddleware",
+    "config.logging.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -193,7 +221,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    # simplejwt's JWTAuthentication, logging forged tokens as auth bypass attempts (config/security.py).
+    "DEFAULT_AUTHENTICATION_CLASSES": ["config.security.AuditedJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
@@ -240,6 +269,11 @@ CORS_ALLOW_HEADERS = (
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# HSTS only when the deployment says it is served over HTTPS (SECURE_HSTS_SECONDS=31536000).
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
 SESSION_COOKIE_HTTPONLY = True
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
@@ -282,14 +316,20 @@ DAILY_BUDGET_HARD = Decimal(os.environ.get("DAILY_BUDGET_HARD", "150"))
 # --- Observability ----------------------------------------------------------------------------
 PROMETHEUS_EXPORT_MIGRATIONS = False
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+# One structured format for web and workers, stdlib records included (config/logging.py).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "console" if DEBUG else "json")
+LOGGING_CONFIG = "config.logging.configure_logging"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {"structured": {"()": "config.logging.build_formatter", "fmt": LOG_FORMAT}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own handlers (plain text console, mail_admins) are dropped: everything goes to root.
+        "django": {"handlers": [], "level": LOG_LEVEL},
+        "django.server": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
         "django.request": {"level": "ERROR"},
-        "django_q": {"level": os.environ.get("Q_LOG_LEVEL", "WARNING")},
+        "django-q": {"level": os.environ.get("Q_LOG_LEVEL", "WARNING")},
     },
 }

@@ -8,6 +8,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 from campaigns.api import CampaignViewSet
 from clients.api import ClientMembersViewSet, ClientViewSet, MeView
 from config import health
+from videogen.observability import metrics_view
 
 router = SimpleRouter(trailing_slash=True)
 router.register("clients", ClientViewSet, basename="client")
@@ -32,7 +33,8 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("media/signed/", include("videogen.api.media_urls")),
-    path("", include("django_prometheus.urls")),
+    # django-prometheus's own view reads one process; this one merges web and workers (multiprocess mode).
+    path("metrics", metrics_view, name="prometheus-django-metrics"),
 ]
 
 handler400 = "config.errors.json_400"

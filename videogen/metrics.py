@@ -22,7 +22,9 @@ REPLICATE_API_LATENCY_SECONDS = Histogram(
     buckets=LONG_BUCKETS,
 )
 JOB_FAILURES_TOTAL = Counter("job_failures_total", "Failed jobs by reason", ["reason"])
-COST_ACTUAL_DOLLARS = Counter("cost_actual_dollars", "Cumulative provider spend in dollars", ["kind"])
+# Exposed as provider_spend_dollars_total: the PRD's exact `cost_actual_dollars` is read from the
+# cost ledger at scrape time (videogen/observability.py), and two families may not share a name.
+COST_ACTUAL_DOLLARS = Counter("provider_spend_dollars", "Provider spend recorded by this host, in dollars", ["kind"])
 COST_VARIANCE_RATIO = Gauge(
     "cost_variance_ratio", "actual/estimate of the last finished job", multiprocess_mode="mostrecent"
 )
