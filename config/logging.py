@@ -1,8 +1,30 @@
-"""Log context that follows a job from its API call into its tasks (request id, job id)."""
+"""Structured logs (PRD section 6): one JSON object per line, from the web and from the workers.
+
+Every line carries `timestamp` (ISO 8601, UTC), `level` (INFO, WARNING, ...), `event`,
+`logger`, and, whenever they are known, `request_id`, `job_id`, `campaign_id`, `client_id`
+and `duration_ms`. Standard-library records (Django, django-q2, our modules' `logging`
+calls) go through the same processors as structlog's own, so there is one format only.
+
+- The request id comes from RequestIdMiddleware (the `current_request_id` context variable)
+  and is bound for the whole request by :class:`RequestLogMiddleware`; tasks receive it as an
+  argument and bind it again with :func:`bind_job_context`, so a job's task lines carry the id of
+  the API call that queued them.
+- :func:`redact` runs last before rendering: values under secret-looking keys, bearer tokens,
+  JWTs, Replicate tokens (`r8_...`), presigned-URL signatures and signed media tokens are
+  replaced, wherever they appear (the message included).
+- `LOG_FORMAT=json` (default) or `console` (default when DEBUG=1) picks the renderer.
+
+Django applies this through `LOGGING_CONFIG = "config.logging.configure_logging"`, so every
+process (gunicorn, qcluster and its workers, management commands) is set up the same way.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import logging.config
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -10,13 +32,248 @@ import structlog
 
 from config.middleware import current_request_id
 
+REDACTED = "[redacted]"
+
+#: Keys whose values never reach a log line (compared lower-case; `_`/`-` separated parts too).
+SENSITIVE_KEYS = frozenset(
+    {
+        "authorization", "password", "passwd", "token", "api_token", "api_key", "apikey", "secret", "access",
+        "refresh", "cookie", "set-cookie", "x-api-key", "signature", "credentials", "session", "sessionid",
+        "csrftoken", "replicate_api_token", "secret_key", "access_token", "refresh_token", "webhook_secret",
+        "http_authorization", "http_cookie",
+    }
+)  # fmt: skip
+_SENSITIVE_PARTS = ("password", "secret", "token", "authorization", "api_key", "apikey", "cookie")
+
+_VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?i)\b(bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{6,}"), r"\1 " + REDACTED),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), REDACTED),  # JWT
+    (re.compile(r"\br8_[A-Za-z0-9]{8,}"), "r8_" + REDACTED),  # Replicate API token
+    (
+        re.compile(r"(?i)\b(x-amz-signature|x-amz-credential|x-amz-security-token|signature|sig|token|"
+                   r"access_token|api_key|password)=[^&\s\"']+"),
+        r"\1=" + REDACTED,
+    ),
+    (re.compile(r"(/media/signed/)[^/\s\"'?]+"), r"\1" + REDACTED),
+)
+
+
+def _is_sensitive(key: Any) -> bool:
+    name = str(key).lower()
+    return name in SENSITIVE_KEYS or any(part in name for part in _SENSITIVE_PARTS)
+
+
+def redact_value(value: Any) -> Any:
+    if isinstance(value, str):
+        for pattern, replacement in _VALUE_PATTERNS:
+            value = pattern.sub(replacement, value)
+        return value
+    if isinstance(value, bytes):
+        return redact_value(value.decode("utf-8", "replace"))
+    if isinstance(value, Mapping):
+        return {k: REDACTED if _is_sensitive(k) and v not in (None, "") else redact_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [redact_value(item) for item in value]
+    return value
+
+
+def redact(logger: Any, method_name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """structlog processor: no secrets or tokens in logs, whatever the key or the message."""
+    return {
+        key: REDACTED if _is_sensitive(key) and value not in (None, "") else redact_value(value)
+        for key, value in event_dict.items()
+    }
+
+
+def add_request_id(logger: Any, method_name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """Fills `request_id` from the request's context variable when nothing bound it explicitly."""
+    if not event_dict.get("request_id"):
+        request_id = current_request_id.get()
+        if request_id:
+            event_dict["request_id"] = request_id
+        else:
+            event_dict.pop("request_id", None)
+    return event_dict
+
+
+def uppercase_level(logger: Any, method_name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    if "level" in event_dict:
+        event_dict["level"] = str(event_dict["level"]).upper()
+    return event_dict
+
+
+_LEADING_KEYS = ("timestamp", "level", "event", "logger", "request_id", "job_id", "campaign_id", "client_id")
+
+
+def order_keys(logger: Any, method_name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """The PRD's fields first, in a fixed order, so lines read the same everywhere."""
+    leading = {key: event_dict[key] for key in _LEADING_KEYS if key in event_dict}
+    return {**leading, **{key: value for key, value in event_dict.items() if key not in leading}}
+
+
+SHARED_PROCESSORS: list[Callable[..., Any]] = [
+    structlog.contextvars.merge_contextvars,
+    add_request_id,
+    structlog.stdlib.add_log_level,
+    uppercase_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp"),
+]
+
+
+def build_formatter(fmt: str = "json") -> structlog.stdlib.ProcessorFormatter:
+    """The one formatter for every handler: `json` (one object per line) or `console` (for people)."""
+    renderer: Callable[..., Any]
+    if fmt == "console":
+        renderer = structlog.dev.ConsoleRenderer(colors=False)
+    else:
+        renderer = structlog.processors.JSONRenderer(default=str)
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*SHARED_PROCESSORS, structlog.stdlib.ExtraAdder()],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            redact,
+            order_keys,
+            renderer,
+        ],
+    )
+
+
+def configure_structlog() -> None:
+    structlog.configure(
+        processors=[
+            *SHARED_PROCESSORS,
+            structlog.stdlib.PositionalArgumentsFormatter(),
+            structlog.processors.StackInfoRenderer(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+
+
+def configure_logging(logging_settings: dict[str, Any]) -> None:
+    """Django's LOGGING_CONFIG hook: structlog first, then the stdlib dictConfig from settings.LOGGING."""
+    configure_structlog()
+    logging.config.dictConfig(logging_settings)
+
+
+log = structlog.get_logger("videogen.jobs")
+
+
+def _job_labels(job_id: int) -> dict[str, str]:
+    """campaign_id/client_id of a job for its log lines; nothing if the database cannot tell right now."""
+    from django.db import DatabaseError
+
+    try:
+        from videogen.models import VideoJob
+
+        row = VideoJob.objects.filter(pk=job_id).values_list("campaign_id", "client_id").first()
+    except DatabaseError:
+        return {}
+    if row is None:
+        return {}
+    return {"campaign_id": str(row[0]), "client_id": str(row[1])}
+
 
 @contextmanager
 def bind_job_context(*, job_id: int, request_id: str = "", **extra: Any) -> Iterator[None]:
-    """Binds job_id/request_id (and extras) to every log line emitted inside the block."""
+    """Binds job_id/request_id (and extras) to every log line emitted inside the block.
+
+    Inside a task (`task=...` given) it also binds the job's campaign and client and logs
+    `task_finished` (INFO) or `task_failed` (ERROR) with `duration_ms` when the block ends.
+    """
     token = current_request_id.set(request_id or current_request_id.get())
-    with structlog.contextvars.bound_contextvars(job_id=job_id, request_id=request_id, **extra):
+    labels = _job_labels(job_id) if "task" in extra and "campaign_id" not in extra else {}
+    started = time.monotonic()
+    with structlog.contextvars.bound_contextvars(job_id=job_id, request_id=request_id, **labels, **extra):
         try:
             yield
+        except BaseException as exc:  # django-q2's timeout is a SystemExit: log it too, then re-raise
+            if "task" in extra:
+                log.error("task_failed", duration_ms=_elapsed_ms(started), error=exc.__class__.__name__,
+                          exc_info=isinstance(exc, Exception))
+            raise
+        else:
+            if "task" in extra:
+                log.info("task_finished", duration_ms=_elapsed_ms(started))
         finally:
             current_request_id.reset(token)
+
+
+def _elapsed_ms(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
+
+
+# --- Requests ---------------------------------------------------------------------------------
+
+access_log = structlog.get_logger("videogen.requests")
+security_log = structlog.get_logger("videogen.security")
+_QUIET_PATHS = ("/metrics", "/healthz", "/readyz", "/static/")
+_OBJECT_ROUTES = (
+    (re.compile(r"^/api/v2/jobs/(?P<id>\d+)(?:/|$)"), "job"),
+    (re.compile(r"^/api/v2/clients/(?P<id>[0-9a-fA-F-]{32,36})(?:/|$)"), "client"),
+    (re.compile(r"^/api/v2/campaigns/(?P<id>[0-9a-fA-F-]{32,36})(?:/|$)"), "campaign"),
+)
+
+
+class RequestLogMiddleware:
+    """Binds the request id to every log line of the request and writes one access line with `duration_ms`.
+
+    A 404 on another tenant's existing object is logged as `cross_tenant_access` (WARNING):
+    the caller got the same answer as for a missing object, but ops should see the probe.
+    """
+
+    def __init__(self, get_response: Callable[[Any], Any]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        started = time.monotonic()
+        request_id = getattr(request, "request_id", "") or current_request_id.get()
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            response = self.get_response(request)
+            user = getattr(request, "user", None)
+            user_id = user.pk if getattr(user, "is_authenticated", False) else None
+            fields = {
+                "method": request.method, "path": request.path, "status": response.status_code,
+                "duration_ms": _elapsed_ms(started), "user_id": user_id,
+            }
+            if request.path.startswith(_QUIET_PATHS):
+                access_log.debug("request_finished", **fields)
+            elif response.status_code >= 500:
+                access_log.error("request_finished", **fields)
+            else:
+                access_log.info("request_finished", **fields)
+            if response.status_code == 404 and user_id is not None:
+                _log_cross_tenant(request, user)
+        return response
+
+
+def _log_cross_tenant(request: Any, user: Any) -> None:
+    from django.db import DatabaseError
+
+    from campaigns.models import Campaign
+    from clients.models import Client
+    from videogen.models import VideoJob
+
+    for pattern, kind in _OBJECT_ROUTES:
+        match = pattern.match(request.path)
+        if not match:
+            continue
+        model, members = {
+            "job": (VideoJob, "client__memberships__user"),
+            "client": (Client, "memberships__user"),
+            "campaign": (Campaign, "client__memberships__user"),
+        }[kind]
+        try:
+            foreign = model.objects.filter(pk=match["id"]).exclude(**{members: user}).exists()
+        except (DatabaseError, ValueError, TypeError):
+            return
+        except Exception:  # noqa: BLE001 - a malformed id (ValidationError) is simply not an object
+            return
+        if foreign:
+            security_log.warning("cross_tenant_access", object=kind, object_id=match["id"], user_id=user.pk,
+                                 method=request.method, path=request.path)
+        return
