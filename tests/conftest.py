@@ -118,6 +118,7 @@ def tasks(monkeypatch, settings):
 
     settings.PROVIDER_CONCURRENCY = 1  # pool threads would not see the test's open transaction
     settings.PROVIDER_POLL_INTERVAL = 0
+    settings.LEASE_SECONDS = 3600  # no heartbeat thread writes while the test's transaction is open
     recorder = TaskRecorder()
     monkeypatch.setattr(queue, "dispatcher", recorder)
     return recorder

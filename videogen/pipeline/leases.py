@@ -7,6 +7,7 @@ lease and touches `updated_at` during long steps (FFmpeg), so only truly stuck j
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -16,13 +17,14 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.db.models import Model, Q
 from django.utils import timezone
 
 from videogen.models import Variation, VideoJob
 from videogen.pipeline.state import ACTIVE
 
+logger = logging.getLogger(__name__)
 OWNER_PREFIX = f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -54,7 +56,10 @@ def _leased(model: type[Model], pk: int, job_id: int) -> Iterator[bool]:
     def beat() -> None:
         try:
             while not stop.wait(max(1.0, settings.LEASE_SECONDS / 4)):
-                _extend(model, pk, owner, job_id)
+                try:
+                    _extend(model, pk, owner, job_id)
+                except DatabaseError as exc:  # a blip: the next beat tries again
+                    logger.warning("lease heartbeat for %s %s failed: %s", model.__name__, pk, exc)
         finally:
             connections.close_all()
 
