@@ -101,11 +101,7 @@ def _advance_clips(job: VideoJob, variation: Variation, provider: Provider) -> b
         _fail_variation(variation, failures[0])
         finalize_job(job.pk, job.run)
         return False
-    done = len(scenes) - sum(
-        1 for scene in missing if not default_storage.exists(clip_name(job.pk, variation.index, scene.number))
-    )
-    _set_variation_progress(job, variation, CLIPS_SHARE * done // max(1, len(scenes)))
-    return done == len(scenes)
+    return all(default_storage.exists(clip_name(job.pk, variation.index, scene.number)) for scene in scenes)
 
 
 def _advance_clip(job: VideoJob, variation: Variation, scene: Scene, provider: Provider, failures: list) -> None:
@@ -121,9 +117,17 @@ def _advance_clip(job: VideoJob, variation: Variation, scene: Scene, provider: P
     if step.state == "failed":
         failures.append(f"Scene {scene.number} could not be animated ({step.error}).")
     elif step.state == "succeeded":
-        _collect(job, step.prediction, provider, clip_name(job.pk, variation.index, scene.number),
-                 kind=CostEntry.Kind.VIDEO, price=provider.clip_cost(scene.duration_seconds),
-                 description=f"variation {variation.index} scene {scene.number} clip ({model})")
+        stored = _collect(job, step.prediction, provider, clip_name(job.pk, variation.index, scene.number),
+                          kind=CostEntry.Kind.VIDEO, price=provider.clip_cost(scene.duration_seconds),
+                          description=f"variation {variation.index} scene {scene.number} clip ({model})")
+        if stored:
+            _report_clip_progress(job, variation)
+
+
+def _report_clip_progress(job: VideoJob, variation: Variation) -> None:
+    scenes = _scenes(job)
+    done = sum(1 for scene in scenes if default_storage.exists(clip_name(job.pk, variation.index, scene.number)))
+    _set_variation_progress(job, variation, CLIPS_SHARE * done // max(1, len(scenes)))
 
 
 def _collect(job: VideoJob, prediction: Prediction, provider: Provider, name: str, *, kind: str, price,

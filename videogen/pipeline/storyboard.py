@@ -185,6 +185,7 @@ def _store_scene_image(job: VideoJob, scene: Scene, path: Path) -> str:
     Scene.objects.filter(pk=scene.pk).update(
         image=name, status=SceneStatus.COMPLETED, error="", updated_at=timezone.now()
     )
+    _report_storyboard_progress(job, _scene_counts(job))  # the poller sees each image as it lands
     return name
 
 
@@ -192,23 +193,33 @@ def _scene_error(detail: str) -> str:
     return f"We couldn't generate this scene's image ({detail or 'provider error'}). Refine this scene to try again."
 
 
-def _report_or_finish(job: VideoJob) -> bool:
+def _scene_counts(job: VideoJob) -> dict[str, int]:
     counts = {status: 0 for status in SceneStatus.values}
     for status in job.scenes.values_list("status", flat=True):
         counts[status] += 1
+    return counts
+
+
+def _report_storyboard_progress(job: VideoJob, counts: dict[str, int]) -> None:
     total = sum(counts.values())
     finished = counts[SceneStatus.COMPLETED] + counts[SceneStatus.FAILED]
-    if finished < total:
-        next_scene = job.scenes.filter(status__in=[SceneStatus.PENDING, SceneStatus.GENERATING]).order_by("number")
-        current = next_scene.values_list("number", flat=True).first()
-        started = job.storyboard_started_at
-        report_progress(
-            job.pk, run=job.run, stage=f"generating_scene_{current}", current_scene=current,
-            percentage=progress.storyboard_percentage(finished, total),
-            estimated_time_remaining=progress.time_remaining(
-                started, finished / total, fallback=SECONDS_PER_IMAGE_GUESS * 2
-            ),
-        )
+    next_scene = job.scenes.filter(status__in=[SceneStatus.PENDING, SceneStatus.GENERATING]).order_by("number")
+    current = next_scene.values_list("number", flat=True).first()
+    if current is None:
+        return
+    report_progress(
+        job.pk, run=job.run, stage=f"generating_scene_{current}", current_scene=current,
+        percentage=progress.storyboard_percentage(finished, total),
+        estimated_time_remaining=progress.time_remaining(
+            job.storyboard_started_at, finished / max(1, total), fallback=SECONDS_PER_IMAGE_GUESS * 2
+        ),
+    )
+
+
+def _report_or_finish(job: VideoJob) -> bool:
+    counts = _scene_counts(job)
+    if counts[SceneStatus.PENDING] + counts[SceneStatus.GENERATING]:
+        _report_storyboard_progress(job, counts)
         return False
     if counts[SceneStatus.COMPLETED] == 0:
         _finish(job, JobStatus.FAILED,
