@@ -107,7 +107,7 @@ def _storyboard(job: VideoJob, request: Request | None) -> list[dict[str, Any]]:
     ]
 
 
-def job_payload(job: VideoJob, request: Request | None = None) -> dict[str, Any]:
+def _job_common(job: VideoJob) -> dict[str, Any]:
     return {
         "job_id": job.pk,
         "status": job.status,
@@ -120,37 +120,30 @@ def job_payload(job: VideoJob, request: Request | None = None) -> dict[str, Any]
         "numberOfVariations": job.number_of_variations,
         "approved": job.approved,
         "estimatedCost": _money(job.estimated_cost),
-        "costBreakdown": _cost_breakdown(job),
         "actualCost": _money(job.actual_cost),
         "progress": progress_payload(job),
-        "storyboard": _storyboard(job, request),
-        "results": _results(job, request),
-        "clarification": job.clarification or None,
         "error": job.error or None,
         "createdAt": job.created_at,
         "updatedAt": job.updated_at,
+    }
+
+
+def job_payload(job: VideoJob, request: Request | None = None) -> dict[str, Any]:
+    """The job document of GET /jobs/{job_id}."""
+    return {
+        **_job_common(job),
+        "costBreakdown": _cost_breakdown(job),
+        "storyboard": _storyboard(job, request),
+        "results": _results(job, request),
+        "clarification": job.clarification or None,
         "pollAfter": poll_after(job),
     }
 
 
 def job_summary(job: VideoJob, request: Request | None = None) -> dict[str, Any]:
+    """One row of GET /jobs/."""
     thumbnail = next((v.thumbnail.name for v in job.variations.all() if v.thumbnail), "")
-    return {
-        "job_id": job.pk,
-        "status": job.status,
-        "videoName": job.video_name,
-        "campaignId": job.campaign_id,
-        "clientId": job.client_id,
-        "platform": job.platform,
-        "duration": job.duration,
-        "approved": job.approved,
-        "estimatedCost": _money(job.estimated_cost),
-        "actualCost": _money(job.actual_cost),
-        "progress": progress_payload(job),
-        "thumbnailUrl": _url(thumbnail, request),
-        "createdAt": job.created_at,
-        "updatedAt": job.updated_at,
-    }
+    return {**_job_common(job), "thumbnailUrl": _url(thumbnail, request)}
 
 
 def etag_for(payload: dict[str, Any]) -> str:

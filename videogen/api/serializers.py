@@ -153,7 +153,9 @@ class ClarificationSerializer(serializers.Serializer):
     questions = serializers.ListField(child=serializers.CharField())
 
 
-class JobSerializer(serializers.Serializer):
+class JobSummarySerializer(serializers.Serializer):
+    """What the job list shows per job; the job document extends it."""
+
     job_id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=JobStatus.choices)
     videoName = serializers.CharField()
@@ -165,33 +167,23 @@ class JobSerializer(serializers.Serializer):
     numberOfVariations = serializers.IntegerField()
     approved = serializers.BooleanField()
     estimatedCost = MoneyField()
-    costBreakdown = CostBreakdownSerializer()
     actualCost = MoneyField()
     progress = ProgressSerializer()
-    storyboard = StoryboardEntrySerializer(many=True)
-    results = ResultsSerializer()
-    clarification = ClarificationSerializer(allow_null=True)
     error = serializers.CharField(allow_null=True)
     createdAt = serializers.DateTimeField()
     updatedAt = serializers.DateTimeField()
-    pollAfter = serializers.IntegerField()
-
-
-class JobSummarySerializer(serializers.Serializer):
-    job_id = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=JobStatus.choices)
-    videoName = serializers.CharField()
-    campaignId = serializers.UUIDField()
-    clientId = serializers.UUIDField()
-    platform = serializers.CharField()
-    duration = serializers.IntegerField()
-    approved = serializers.BooleanField()
-    estimatedCost = MoneyField()
-    actualCost = MoneyField()
-    progress = ProgressSerializer()
     thumbnailUrl = serializers.CharField(allow_null=True)
-    createdAt = serializers.DateTimeField()
-    updatedAt = serializers.DateTimeField()
+
+
+class JobSerializer(JobSummarySerializer):
+    """The job document of GET /jobs/{job_id} (CONTRACT.md)."""
+
+    thumbnailUrl = None
+    costBreakdown = CostBreakdownSerializer()
+    storyboard = StoryboardEntrySerializer(many=True)
+    results = ResultsSerializer()
+    clarification = ClarificationSerializer(allow_null=True)
+    pollAfter = serializers.IntegerField()
 
 
 class GenerateResponseSerializer(serializers.Serializer):
