@@ -9,7 +9,7 @@ from rest_framework import serializers, viewsets
 
 from campaigns.models import Campaign
 from clients.models import Client, Membership
-from config.tenancy import TenantScopedViewSetMixin, role_for
+from config.tenancy import TenantScopedViewSetMixin, role_for, scope_to_user
 
 
 class BriefSerializer(serializers.Serializer):
@@ -23,8 +23,18 @@ class BriefSerializer(serializers.Serializer):
     )
 
 
+class MemberClientField(serializers.PrimaryKeyRelatedField):
+    """A client of the caller's: another tenant's client is "Unknown client." like one that does not exist."""
+
+    default_error_messages = {"does_not_exist": "Unknown client."}
+
+    def get_queryset(self) -> QuerySet:
+        request = self.context.get("request")
+        return scope_to_user(super().get_queryset(), getattr(request, "user", None))
+
+
 class CampaignSerializer(serializers.ModelSerializer):
-    clientId = serializers.PrimaryKeyRelatedField(source="client", queryset=Client.objects.all())
+    clientId = MemberClientField(source="client", queryset=Client.objects.all())
     brief = BriefSerializer(source="*", required=False)
 
     class Meta:
