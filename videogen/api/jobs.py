@@ -9,6 +9,7 @@ from typing import Any
 from django.core.files.storage import default_storage
 from django.db.models import Prefetch, QuerySet
 from django.http import FileResponse, HttpResponse
+from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -32,7 +33,7 @@ from config.throttles import (
 )
 from videogen import metrics, selectors, services
 from videogen.api import serializers as s
-from videogen.api.ranges import ranged_file_response
+from videogen.api.signing import stored_file_response
 from videogen.models import Asset, JobStatus, Variation, VideoJob
 
 ERRORS = {code: OpenApiResponse(s.ErrorSerializer) for code in (400, 401, 404, 409, 429)}
@@ -251,7 +252,8 @@ class JobDataView(APIView):
         if not name:
             raise Conflict(f"The {fmt} file is not ready yet.", code="not_ready")
         filename = f"{_slug(job.video_name)}-v{variation.index}.{fmt}"
-        return ranged_file_response(request, name, content_type=CONTENT_TYPES[fmt], attachment=filename)
+        return stored_file_response(request, name, content_type=CONTENT_TYPES[fmt],
+                                    disposition=content_disposition_header(True, filename))
 
 
 def _variation_param(request: Request) -> int | None:

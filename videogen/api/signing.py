@@ -156,8 +156,39 @@ def _read_range(handle: Any, first: int, length: int) -> Iterator[bytes]:
         handle.close()
 
 
+def stored_file_response(
+    request: HttpRequest, name: str, *, content_type: str | None = None, disposition: str | None = None
+) -> HttpResponse:
+    """Streams a stored file with HTTP Range support (video seeking needs 206); 404 JSON if it is gone."""
+    try:
+        size = default_storage.size(name)
+        handle = default_storage.open(name, "rb")
+    except (FileNotFoundError, OSError):
+        return _error(404, "not_found", "This file no longer exists.")
+    content_type = content_type or _content_type(name)
+    byte_range = parse_range(request.headers.get("Range", ""), size) if "Range" in request.headers else None
+    if byte_range is False:
+        handle.close()
+        response = _error(416, "range_not_satisfiable", "The requested byte range is outside the file.")
+        response["Content-Range"] = f"bytes */{size}"
+        return response
+    if byte_range:
+        first, last = byte_range
+        response = StreamingHttpResponse(_read_range(handle, first, last - first + 1), status=206,
+                                         content_type=content_type)
+        response["Content-Length"] = str(last - first + 1)
+        response["Content-Range"] = f"bytes {first}-{last}/{size}"
+    else:
+        response = FileResponse(handle, content_type=content_type)
+        response["Content-Length"] = str(size)
+    response["Accept-Ranges"] = "bytes"
+    if disposition:
+        response["Content-Disposition"] = disposition
+    return response
+
+
 def serve_signed_media(request: HttpRequest, token: str) -> HttpResponse:
-    """Streams the file a valid token names, with HTTP Range support (video seeking needs 206)."""
+    """Serves the file a valid token names, without auth (for <img> and <video>)."""
     if request.method not in ("GET", "HEAD"):
         response = _error(405, "method_not_allowed", "Only GET and HEAD are allowed here.")
         response["Allow"] = "GET, HEAD"
@@ -166,33 +197,8 @@ def serve_signed_media(request: HttpRequest, token: str) -> HttpResponse:
     if payload is None:
         return _error(404, "not_found", "This link is invalid or has expired.")
     name = payload["n"]
-    try:
-        size = default_storage.size(name)
-        handle = default_storage.open(name, "rb")
-    except (FileNotFoundError, OSError):
-        return _error(404, "not_found", "This file no longer exists.")
-
-    content_type = _content_type(name)
     disposition = content_disposition_header(bool(payload.get("a")), payload.get("f") or name.rsplit("/", 1)[-1])
-    max_age = max(0, int(payload["e"] - _now()))
-    byte_range = parse_range(request.headers.get("Range", ""), size) if "Range" in request.headers else None
-
-    if byte_range is False:
-        handle.close()
-        response = _error(416, "range_not_satisfiable", "The requested byte range is outside the file.")
-        response["Content-Range"] = f"bytes */{size}"
-    elif byte_range:
-        first, last = byte_range
-        body = _read_range(handle, first, last - first + 1)
-        response = StreamingHttpResponse(body, status=206, content_type=content_type)
-        response["Content-Length"] = str(last - first + 1)
-        response["Content-Range"] = f"bytes {first}-{last}/{size}"
-    else:
-        response = FileResponse(handle, content_type=content_type)
-        response["Content-Length"] = str(size)
-    response["Accept-Ranges"] = "bytes"
-    if response.status_code != 416:
-        if disposition:
-            response["Content-Disposition"] = disposition
-        response["Cache-Control"] = f"private, max-age={max_age}"
+    response = stored_file_response(request, name, disposition=disposition)
+    if response.status_code in (200, 206):
+        response["Cache-Control"] = f"private, max-age={max(0, int(payload['e'] - _now()))}"
     return response
