@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
+from rest_framework.exceptions import PermissionDenied
 
 from campaigns.models import Campaign
 from clients.models import Client, Membership
@@ -47,7 +48,7 @@ class CampaignSerializer(serializers.ModelSerializer):
         if role is None:
             raise serializers.ValidationError("Unknown client.")
         if role not in Membership.WRITER_ROLES:
-            raise serializers.ValidationError("Viewers may not create or move campaigns for this client.")
+            raise PermissionDenied("Viewers may not create or change campaigns for this client.")
         if self.instance is not None and self.instance.client_id != client.id:
             raise serializers.ValidationError("A campaign cannot move to another client.")
         return client

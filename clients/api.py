@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, viewsets
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from clients import services
 from clients.models import Client, Membership, hex_colour
+from config.errors import Conflict
 from config.tenancy import TenantScopedViewSetMixin, role_for
 
 
@@ -51,6 +52,11 @@ class ClientViewSet(TenantScopedViewSetMixin, viewsets.ModelViewSet):
 
     def perform_create(self, serializer: ClientSerializer) -> None:
         serializer.instance = services.create_client(user=self.request.user, **serializer.validated_data)
+
+    def perform_destroy(self, instance: Client) -> None:
+        if role_for(self.request.user, instance.id) != Membership.Role.OWNER:
+            raise PermissionDenied("Only the client's owners may delete it.")
+        instance.delete()
 
 
 class MembershipSerializer(serializers.ModelSerializer):
@@ -116,12 +122,21 @@ class ClientMembersViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        membership = services.set_membership(
-            client=self.get_client(),
-            username=serializer.validated_data["user"]["username"],
-            role=serializer.validated_data["role"],
-        )
+        try:
+            membership = services.set_membership(
+                client=self.get_client(),
+                username=serializer.validated_data["user"]["username"],
+                role=serializer.validated_data["role"],
+            )
+        except services.LastOwner:
+            raise Conflict("A client must keep at least one owner.", code="last_owner") from None
         return Response(MembershipSerializer(membership).data, status=201)
+
+    def perform_destroy(self, instance: Membership) -> None:
+        try:
+            services.remove_membership(instance)
+        except services.LastOwner:
+            raise Conflict("A client must keep at least one owner.", code="last_owner") from None
 
 
 class MeClientSerializer(serializers.Serializer):

@@ -10,7 +10,8 @@ from clients.api import ClientMembersViewSet, ClientViewSet, MeView
 from config import health
 from videogen.observability import metrics_view
 
-router = SimpleRouter(trailing_slash=True)
+# The trailing slash is optional: a POST to `/clients` must not become a body-less 301.
+router = SimpleRouter(trailing_slash="/?")
 router.register("clients", ClientViewSet, basename="client")
 router.register("campaigns", CampaignViewSet, basename="campaign")
 members_router = NestedSimpleRouter(router, "clients", lookup="client")

@@ -24,6 +24,7 @@ from config.errors import ApiError
 from config.tenancy import role_for
 from config.throttles import UploadThrottle
 from videogen import assets
+from videogen.api.serializers import ErrorSerializer
 from videogen.api.signing import sign_media_url
 from videogen.models import Asset
 
@@ -129,14 +130,6 @@ class AssetSerializer(serializers.ModelSerializer):
         return data
 
 
-class UploadErrorSerializer(serializers.Serializer):
-    """The error envelope (named for this endpoint to keep its schema component apart from others')."""
-
-    code = serializers.CharField()
-    detail = serializers.CharField()
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
-
-
 def _client_for_upload(user: Any, client_id: Any) -> Client:
     """The client to upload for: 404 if the caller is not a member (no existence leak), 403 for viewers."""
     role = role_for(user, client_id)
@@ -160,14 +153,14 @@ class UploadAssetView(APIView):
         responses={
             201: AssetSerializer,
             400: OpenApiResponse(
-                UploadErrorSerializer,
+                ErrorSerializer,
                 description="`file_too_large`, `unsupported_type`, `corrupt_file`; `validation_error` with `fields`.",
             ),
-            401: OpenApiResponse(UploadErrorSerializer, description="Missing or invalid bearer token."),
-            403: OpenApiResponse(UploadErrorSerializer, description="Viewers may not upload."),
-            404: OpenApiResponse(UploadErrorSerializer, description="Unknown client, or not one of yours."),
-            415: OpenApiResponse(UploadErrorSerializer, description="The body is not multipart/form-data."),
-            429: OpenApiResponse(UploadErrorSerializer, description="More than 10 uploads a minute; see Retry-After."),
+            401: OpenApiResponse(ErrorSerializer, description="Missing or invalid bearer token."),
+            403: OpenApiResponse(ErrorSerializer, description="Viewers may not upload."),
+            404: OpenApiResponse(ErrorSerializer, description="Unknown client, or not one of yours."),
+            415: OpenApiResponse(ErrorSerializer, description="The body is not multipart/form-data."),
+            429: OpenApiResponse(ErrorSerializer, description="More than 10 uploads a minute; see Retry-After."),
         },
     )
     def post(self, request: Request) -> Response:

@@ -1,11 +1,11 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from videogen.api import jobs, uploads, webhooks
 
 urlpatterns = [
     path("upload-asset", uploads.UploadAssetView.as_view(), name="upload-asset"),
     path("generate", jobs.GenerateView.as_view(), name="generate"),
-    path("jobs/", jobs.JobListView.as_view(), name="job-list"),
+    re_path(r"^jobs/?$", jobs.JobListView.as_view(), name="job-list"),
     path("jobs/<int:job_id>", jobs.JobDetailView.as_view(), name="job-detail"),
     path("jobs/<int:job_id>/approve", jobs.ApproveView.as_view(), name="job-approve"),
     path("jobs/<int:job_id>/render", jobs.RenderView.as_view(), name="job-render"),
