@@ -11,7 +11,8 @@ from config import health
 from videogen.observability import metrics_view
 
 # The trailing slash is optional: a POST to `/clients` must not become a body-less 301.
-router = SimpleRouter(trailing_slash="/?")
+router = SimpleRouter()
+router.trailing_slash = "/?"
 router.register("clients", ClientViewSet, basename="client")
 router.register("campaigns", CampaignViewSet, basename="campaign")
 members_router = NestedSimpleRouter(router, "clients", lookup="client")
