@@ -42,10 +42,17 @@ DESCRIPTIONS = [
 ]
 
 
-def timed(label: str, rows: list[tuple[str, float]], fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    start = time.perf_counter()
+def _cpu() -> float:
+    """CPU seconds used so far by this process and its (finished) FFmpeg children."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def timed(label: str, rows: list[tuple[str, float, float]], fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run one step, recording wall seconds and CPU seconds (the latter is robust to other load)."""
+    start, cpu0 = time.perf_counter(), _cpu()
     result = fn(*args, **kwargs)
-    rows.append((label, time.perf_counter() - start))
+    rows.append((label, time.perf_counter() - start, _cpu() - cpu0))
     return result
 
 
@@ -54,7 +61,7 @@ def mb(path: Path) -> float:
 
 
 def run(work: Path) -> None:
-    rows: list[tuple[str, float]] = []
+    rows: list[tuple[str, float, float]] = []
     frames: list[Path] = []
 
     def storyboards() -> None:
@@ -102,15 +109,17 @@ def run(work: Path) -> None:
     timed("export thumbnail (JPEG)", rows, export_thumbnail, final, thumb)
 
     info = probe(final)
-    total_s = sum(s for _, s in rows)
-    width = max(len(label) for label, _ in rows) + 2
-    print(f"\nvideogen media benchmark  (cpus={os.cpu_count()}, work dir {work})\n")
-    print(f"{'step'.ljust(width)}{'seconds':>9}")
-    print("-" * (width + 9))
-    for label, secs in rows:
-        print(f"{label.ljust(width)}{secs:9.2f}")
-    print("-" * (width + 9))
-    print(f"{'total'.ljust(width)}{total_s:9.2f}\n")
+    total_s = sum(r[1] for r in rows)
+    total_cpu = sum(r[2] for r in rows)
+    width = max(len(r[0]) for r in rows) + 2
+    load = os.getloadavg()[0]
+    print(f"\nvideogen media benchmark  (cpus={os.cpu_count()}, load avg {load:.1f}, work dir {work})\n")
+    print(f"{'step'.ljust(width)}{'wall s':>9}{'cpu s':>9}")
+    print("-" * (width + 18))
+    for label, secs, cpu in rows:
+        print(f"{label.ljust(width)}{secs:9.2f}{cpu:9.2f}")
+    print("-" * (width + 18))
+    print(f"{'total'.ljust(width)}{total_s:9.2f}{total_cpu:9.2f}\n")
     print(
         f"MP4       {mb(final):6.2f} MB  (target <= 5 MB: {'OK' if mb(final) <= 5 else 'OVER'})  "
         f"{info.width}x{info.height} {info.duration:.2f} s {info.frame_count} frames audio={info.has_audio}"
