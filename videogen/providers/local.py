@@ -25,6 +25,10 @@ from videogen.providers.base import (
     UpscaleSpec,
 )
 
+# Each clip runs on a little past its scene so the crossfade into the next scene blends two
+# moving shots instead of a frozen last frame (assembly trims to the scene timings).
+CROSSFADE_TAIL_SECONDS = 0.5
+
 
 def _outputs_dir() -> Path:
     path = Path(getattr(settings, "LOCAL_PROVIDER_DIR", settings.VAR_DIR / "local-provider"))
@@ -65,7 +69,8 @@ class LocalProvider(Provider):
         motion = spec.motion if spec.motion in MOTIONS else MOTIONS[spec.seed % len(MOTIONS)]
         try:
             image_to_clip(
-                spec.image_path, out, duration=spec.duration_seconds, size=(spec.width, spec.height),
+                spec.image_path, out, duration=spec.duration_seconds + CROSSFADE_TAIL_SECONDS,
+                size=(spec.width, spec.height),
                 fps=spec.fps, motion=motion,
             )
         except MediaError as exc:
