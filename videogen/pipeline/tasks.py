@@ -28,15 +28,23 @@ RENDER_VARIATION = "videogen.pipeline.tasks.render_variation"
 CANCEL_PREDICTIONS = "videogen.pipeline.tasks.cancel_predictions"
 
 
-def _loop(step: Callable[[], bool]) -> bool:
-    """Runs `step` until it reports done or the step budget is spent. True when done."""
+def _loop(step: Callable[[], bool], *, pause_after_first: bool = True) -> bool:
+    """Runs `step` until it reports done or the step budget is spent. True when done.
+
+    `pause_after_first=False` runs the second step at once: a new storyboard's first step
+    only parses the brief, and waiting a poll interval before asking for the images is pure
+    latency (a resumed task pays one early poll instead).
+    """
     deadline = time.monotonic() + settings.STEP_BUDGET_SECONDS
+    steps = 0
     while True:
         if step():
             return True
+        steps += 1
         if time.monotonic() >= deadline:
             return False
-        time.sleep(settings.PROVIDER_POLL_INTERVAL)
+        if pause_after_first or steps > 1:
+            time.sleep(settings.PROVIDER_POLL_INTERVAL)
 
 
 def build_storyboard(job_id: int, run: int, request_id: str = "") -> str:
@@ -44,7 +52,7 @@ def build_storyboard(job_id: int, run: int, request_id: str = "") -> str:
         with job_lease(job_id) as acquired:
             if not acquired:
                 return "busy"
-            done = _loop(lambda: run_storyboard_step(job_id, run))
+            done = _loop(lambda: run_storyboard_step(job_id, run), pause_after_first=False)
         if not done:
             enqueue(BUILD_STORYBOARD, job_id, run, request_id=request_id)
             return "continued"

@@ -1,0 +1,177 @@
+"""Benchmark of the storyboard stage against the fake Replicate server (never asserts on timing).
+
+    .venv/bin/python benchmarks/bench_replicate.py [--latency 2] [--runs 3] [--jobs 20] [--workers 2]
+
+Starts the fake server with a fixed prediction latency L, a throwaway SQLite database under
+var/bench/ (migrated here; the ORM broker, no Redis) and a real `qcluster` with N workers,
+then measures through the real pipeline (job created -> storyboard_complete, from the jobs'
+own timestamps):
+
+1. one 5-scene storyboard (duration 30), `--runs` times: wall time and wall / L (goal <= 1.3;
+   the five images are made in parallel, so the ideal is one latency plus overhead);
+2. `--jobs` storyboards of one user created at once: total wall time and per-job p50/p95.
+
+Storyboards only (the render stage is FFmpeg-bound and measured by bench_assembly.py).
+Every job gets its own prompts so the scene image cache never answers for the provider.
+Knobs from the environment apply as usual (PROVIDER_POLL_INTERVAL, STEP_BUDGET_SECONDS, ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.fake_replicate import FakeReplicate  # noqa: E402  (no Django imports)
+
+BENCH_DIR = ROOT / "var" / "bench"
+SCENES = ("a runner laces up orange shoes at sunrise", "the sole flexing on wet asphalt",
+          "the runner overtakes a tram downtown", "the shoe rotating on a pedestal",
+          "friends high-five at the park run finish")
+
+
+def configure(fake: FakeReplicate, workers: int) -> dict[str, str]:
+    """Environment for this process and the workers: set before Django reads its settings."""
+    shutil.rmtree(BENCH_DIR, ignore_errors=True)
+    BENCH_DIR.mkdir(parents=True)
+    env = {
+        "DATABASE_URL": f"sqlite:///{BENCH_DIR / 'bench.sqlite3'}",
+        "VIDEO_STORAGE_PATH": str(BENCH_DIR / "media"),
+        "PROMETHEUS_MULTIPROC_DIR": str(BENCH_DIR / "prometheus"),
+        "VIDEOGEN_PROVIDER": "replicate",
+        "REPLICATE_API_TOKEN": "bench",
+        "REPLICATE_BASE_URL": fake.base_url,
+        "Q_CLUSTER_NAME": f"bench{os.getpid()}",
+        "Q_WORKERS": str(workers),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
+    }
+    os.environ.pop("REDIS_URL", None)
+    os.environ.pop("PUBLIC_BASE_URL", None)
+    os.environ.update(env)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    return env
+
+
+def start_cluster() -> subprocess.Popen:
+    log = open(BENCH_DIR / "qcluster.log", "ab")  # noqa: SIM115 - owned by the child
+    return subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=os.environ.copy(),
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop_cluster(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)  # the sentinel only: it stops its workers itself
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def tenant():
+    from django.contrib.auth import get_user_model
+
+    from campaigns.models import Campaign
+    from clients.models import Client, Membership
+
+    user = get_user_model().objects.create_user("bench", password="bench-password")
+    client = Client.objects.create(name="Bench Sneakers", brand_voice="Energetic", color_palette=["#FF6B35"])
+    Membership.objects.create(user=user, client=client, role=Membership.Role.OWNER)
+    campaign = Campaign.objects.create(client=client, name="Bench", objective="awareness", cta="Run with us")
+    return user, campaign
+
+
+def create_job(user, campaign, tag: str) -> int:
+    from videogen import services
+    from videogen.api.serializers import GenerationRequestSerializer
+
+    prompt = " ".join(f"Scene {n}: {text}, {tag}." for n, text in enumerate(SCENES, start=1))
+    serializer = GenerationRequestSerializer(data={
+        "campaignId": str(campaign.id), "clientId": str(campaign.client_id), "videoName": f"Bench {tag}",
+        "creativePrompt": prompt, "duration": 30, "platform": "tiktok",
+    })
+    serializer.is_valid(raise_exception=True)
+    return services.create_job(user=user, data=serializer.to_job_fields(campaign), idempotency_key=None).job.pk
+
+
+def wait_until_done(job_ids: list[int], timeout: float) -> list[float]:
+    """Seconds from each job's creation to its storyboard_complete (database timestamps)."""
+    from videogen.models import VideoJob
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        jobs = list(VideoJob.objects.filter(pk__in=job_ids))
+        failed = [job for job in jobs if job.status in ("failed", "needs_clarification", "stalled")]
+        if failed:
+            raise SystemExit(f"job {failed[0].pk} ended {failed[0].status}: {failed[0].error}")
+        if all(job.status == "storyboard_complete" for job in jobs):
+            return [(job.storyboard_completed_at - job.created_at).total_seconds() for job in jobs]
+        time.sleep(0.02)
+    raise SystemExit(f"timed out; see {BENCH_DIR / 'qcluster.log'}")
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--latency", type=float, default=2.0, help="fake prediction latency L in seconds")
+    parser.add_argument("--runs", type=int, default=3, help="single-storyboard runs")
+    parser.add_argument("--jobs", type=int, default=20, help="concurrent storyboards of one user")
+    parser.add_argument("--workers", type=int, default=2, help="qcluster workers")
+    args = parser.parse_args()
+
+    with FakeReplicate(latency=args.latency) as fake:
+        configure(fake, args.workers)
+        import django
+
+        django.setup()
+        from django.conf import settings
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        user, campaign = tenant()
+        cluster = start_cluster()
+        try:
+            print(f"fake latency L={args.latency:.1f}s, {args.workers} workers, "
+                  f"PROVIDER_POLL_INTERVAL={settings.PROVIDER_POLL_INTERVAL}s, "
+                  f"STEP_BUDGET_SECONDS={settings.STEP_BUDGET_SECONDS}s, SQLite + ORM broker")
+            wait_until_done([create_job(user, campaign, "warm-up")], timeout=120)  # worker start, imports
+
+            walls = []
+            for run in range(1, args.runs + 1):
+                before = fake.create_count()
+                (wall,) = wait_until_done([create_job(user, campaign, f"run {run}")], timeout=120)
+                walls.append(wall)
+                print(f"single 5-scene storyboard, run {run}: {wall:.2f}s = {wall / args.latency:.2f} x L "
+                      f"({fake.create_count() - before} predictions)")
+            best, median = min(walls), statistics.median(walls)
+            print(f"single storyboard: median {median:.2f}s = {median / args.latency:.2f} x L "
+                  f"(best {best / args.latency:.2f} x L; goal <= 1.3)")
+
+            if args.jobs < 1:
+                return
+            before = fake.create_count()
+            started = time.monotonic()
+            ids = [create_job(user, campaign, f"batch {n}") for n in range(args.jobs)]
+            per_job = wait_until_done(ids, timeout=60 + 10 * args.jobs * args.latency)
+            total = time.monotonic() - started
+            print(f"{args.jobs} concurrent storyboards of one user (storyboard stage only): {total:.2f}s wall, "
+                  f"per job p50 {percentile(per_job, 0.5):.2f}s / p95 {percentile(per_job, 0.95):.2f}s, "
+                  f"{fake.create_count() - before} predictions")
+        finally:
+            stop_cluster(cluster)
+
+
+if __name__ == "__main__":
+    main()
