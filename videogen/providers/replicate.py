@@ -17,6 +17,7 @@ import io
 import logging
 import mimetypes
 import re
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -257,20 +258,26 @@ class ReplicateProvider(Provider):
 
     def __init__(self) -> None:
         self._client: replicate.Client | None = None
+        self._lock = threading.Lock()  # scenes and clips call from a thread pool
 
     @property
     def client(self) -> replicate.Client:
-        if self._client is None:
-            client = replicate.Client(
-                api_token=settings.REPLICATE_API_TOKEN, base_url=settings.REPLICATE_BASE_URL or None,
-                timeout=httpx.Timeout(**API_TIMEOUT), transport=_GuardedTransport(),
-            )
-            http = client._client  # builds the httpx client
-            if isinstance(http._transport, RetryTransport):
-                # Its GET retries on 429/503/504 would multiply ours: providers.retry is the one policy.
-                http._transport.max_attempts = 1
-            self._client = client
-        return self._client
+        with self._lock:
+            if self._client is None:
+                self._client = self._build_client()
+            return self._client
+
+    @staticmethod
+    def _build_client() -> replicate.Client:
+        client = replicate.Client(
+            api_token=settings.REPLICATE_API_TOKEN, base_url=settings.REPLICATE_BASE_URL or None,
+            timeout=httpx.Timeout(**API_TIMEOUT), transport=_GuardedTransport(),
+        )
+        http = client._client  # builds the httpx client
+        if isinstance(http._transport, RetryTransport):
+            # Its GET retries on 429/503/504 would multiply ours: providers.retry is the one policy.
+            http._transport.max_attempts = 1
+        return client
 
     # Models
 
