@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.generics import get_object_or_404
@@ -20,6 +20,7 @@ from clients import services
 from clients.models import Client, Membership, hex_colour
 from config.errors import Conflict
 from config.tenancy import TenantScopedViewSetMixin, role_for
+from videogen.api.serializers import ErrorSerializer
 
 
 class BrandGuidelinesSerializer(serializers.Serializer):
@@ -65,6 +66,7 @@ class MembershipSerializer(serializers.ModelSerializer):
     class Meta:
         model = Membership
         fields = ["username", "role"]
+        extra_kwargs = {"role": {"required": True}}  # no silent default role when adding or changing a member
 
     def validate_username(self, value: str) -> str:
         if not get_user_model().objects.filter(username=value).exists():
@@ -85,10 +87,14 @@ _CLIENT_PK = OpenApiParameter("client_pk", OpenApiTypes.UUID, OpenApiParameter.P
 _USERNAME = OpenApiParameter("username", OpenApiTypes.STR, OpenApiParameter.PATH, description="The member's username.")
 
 
+_LAST_OWNER = OpenApiResponse(ErrorSerializer, description="`last_owner`: a client must keep at least one owner.")
+
+
 @extend_schema_view(
     list=extend_schema(parameters=[_CLIENT_PK]),
-    create=extend_schema(parameters=[_CLIENT_PK], description="Adds a member, or changes an existing member's role."),
-    destroy=extend_schema(parameters=[_CLIENT_PK, _USERNAME]),
+    create=extend_schema(parameters=[_CLIENT_PK], description="Adds a member, or changes an existing member's role.",
+                         responses={201: MembershipSerializer, 409: _LAST_OWNER}),
+    destroy=extend_schema(parameters=[_CLIENT_PK, _USERNAME], responses={204: None, 409: _LAST_OWNER}),
 )
 class ClientMembersViewSet(
     mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet

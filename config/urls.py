@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.routers import SimpleRouter
 from rest_framework_nested.routers import NestedSimpleRouter
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
@@ -18,9 +19,12 @@ router.register("campaigns", CampaignViewSet, basename="campaign")
 members_router = NestedSimpleRouter(router, "clients", lookup="client")
 members_router.register("members", ClientMembersViewSet, basename="client-members")
 
+# The API takes JSON; the token endpoints also take the usual form encodings (curl -d, HTML forms).
+TOKEN_PARSERS = [JSONParser, FormParser, MultiPartParser]
+
 api_v2 = [
-    path("auth/token", TokenObtainPairView.as_view(), name="token-obtain"),
-    path("auth/token/refresh", TokenRefreshView.as_view(), name="token-refresh"),
+    path("auth/token", TokenObtainPairView.as_view(parser_classes=TOKEN_PARSERS), name="token-obtain"),
+    path("auth/token/refresh", TokenRefreshView.as_view(parser_classes=TOKEN_PARSERS), name="token-refresh"),
     path("me", MeView.as_view(), name="me"),
     path("", include("videogen.api.urls")),
     path("", include(router.urls)),

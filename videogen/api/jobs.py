@@ -111,6 +111,13 @@ class JobPagination(PageNumberPagination):
     page_size_query_param = "pageSize"
     max_page_size = 100
 
+    def get_page_size(self, request: Request) -> int:
+        # DRF silently ignores a malformed page size; the schema says 1-100, so say so.
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is not None and not (raw.isdigit() and 1 <= int(raw) <= self.max_page_size):
+            raise serializers.ValidationError({"pageSize": [f"Must be a whole number from 1 to {self.max_page_size}."]})
+        return super().get_page_size(request)
+
 
 class JobListView(APIView):
     throttle_classes = [ListThrottle]
@@ -121,8 +128,8 @@ class JobListView(APIView):
             OpenApiParameter("campaignId", OpenApiTypes.UUID, required=False),
             OpenApiParameter("clientId", OpenApiTypes.UUID, required=False),
             OpenApiParameter("status", str, enum=JobStatus.values, required=False),
-            OpenApiParameter("page", int, required=False),
-            OpenApiParameter("pageSize", int, required=False),
+            OpenApiParameter("page", {"type": "integer", "minimum": 1}, required=False),
+            OpenApiParameter("pageSize", {"type": "integer", "minimum": 1, "maximum": 100}, required=False),
         ],
         responses={200: s.JobSummarySerializer(many=True), **ERRORS},
     )
@@ -231,7 +238,7 @@ class JobDataView(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("format", str, enum=list(CONTENT_TYPES), required=False),
-            OpenApiParameter("variation", int, required=False),
+            OpenApiParameter("variation", {"type": "integer", "minimum": 1, "maximum": 3}, required=False),
             OpenApiParameter("Range", str, OpenApiParameter.HEADER, required=False),
         ],
         responses={
