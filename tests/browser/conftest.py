@@ -3,7 +3,7 @@
 `make browser-deps` installs Chromium; without it these tests are skipped with a clear reason.
 Playwright's sync API keeps an event loop running in the test thread while the browser is open,
 so Django's async-safety check is relaxed for exactly that time (the test's own ORM calls are
-ordinary synchronous code).
+ordinary synchronous code), and the connections opened meanwhile are closed before it stops.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connections
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -39,6 +40,10 @@ def page(monkeypatch) -> Iterator[object]:
         finally:
             context.close()
             browser.close()
+            # While Playwright's loop runs, Django keeps this thread's connections in a separate,
+            # context-local slot: close them now, or they outlive the test (PostgreSQL then refuses
+            # to drop the test database: "being accessed by other users").
+            connections.close_all()
 
 
 @pytest.fixture
