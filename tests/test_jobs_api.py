@@ -374,3 +374,15 @@ def test_job_routes_refuse_anonymous_callers(anon, url):
 def test_the_budget_and_client_ids_are_consistent_for_campaign_filter(api, tenant):
     other_client = ClientFactory()
     assert api.get("/api/v2/jobs/", {"clientId": str(other_client.id)}).json()["count"] == 0
+
+
+def test_refine_is_refused_once_the_daily_hard_budget_is_spent(api, tenant, tasks, settings):
+    from tests.factories import CostEntryFactory
+
+    job = storyboard_complete_job(tenant)
+    CostEntryFactory(job=job, amount=settings.DAILY_BUDGET_HARD)
+    response = api.post(f"/api/v2/jobs/{job.pk}/refine", {"scenes": [1]}, format="json")
+    assert response.status_code == 429
+    assert response.json()["code"] == "budget_exceeded"
+    assert VideoJob.objects.get(pk=job.pk).status == JobStatus.STORYBOARD_COMPLETE
+    assert tasks.queued == []

@@ -22,7 +22,6 @@ from django.utils.timesince import timesince
 
 from config.errors import ApiError
 from videogen import costs, ops, reports, services
-from videogen import signals as _budget_signals  # noqa: F401 - connects the budget gauge receivers
 from videogen.api.signing import sign_media_url
 from videogen.models import (
     Asset,

@@ -7,6 +7,7 @@ class VideogenConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from videogen import signals  # noqa: F401 - connects the budget gauge receivers
         from videogen.observability import initialise_metrics
 
         initialise_metrics()

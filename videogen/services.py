@@ -169,6 +169,7 @@ def refine(job: VideoJob, *, changes: dict[str, Any], scenes: list[int] | None) 
     """Re-runs the storyboard: only `scenes` if given (others kept), else the whole thing."""
     if job.status not in REFINABLE:
         raise Conflict(f"A job can be refined once its current stage has finished; this job is {job.status}.")
+    ensure_can_spend()  # regenerating scenes is new spend
     if scenes:
         known = set(job.scenes.values_list("number", flat=True))
         unknown = sorted(set(scenes) - known)

@@ -5,8 +5,7 @@ crossed; the admin's budget banner republishes on every page as well, which also
 gauges back to 0 after midnight UTC. Publishing runs after commit and never breaks the write
 that triggered it (`robust=True`: an error is logged, the ledger row stays).
 
-Connected on import; `videogen.admin` imports this module (admin autodiscovery runs in every
-process: web, qcluster and management commands).
+Connected by `VideogenConfig.ready()`, so in every process: web, qcluster and management commands.
 """
 
 from __future__ import annotations
