@@ -299,6 +299,8 @@ PROVIDER_CONCURRENCY = int(os.environ.get("PROVIDER_CONCURRENCY", "8"))
 # PRD 3.4 backoff schedule; tests shrink it with PROVIDER_BACKOFF_SCALE.
 PROVIDER_BACKOFF_SCALE = env_float("PROVIDER_BACKOFF_SCALE", 1.0)
 PROVIDER_POLL_INTERVAL = env_float("PROVIDER_POLL_INTERVAL", 1.0)
+# Scales the PRD prediction timeouts (120 s image, 600 s video); tests shrink it.
+PROVIDER_TIMEOUT_SCALE = env_float("PROVIDER_TIMEOUT_SCALE", 1.0)
 CIRCUIT_FAILURE_THRESHOLD = int(os.environ.get("CIRCUIT_FAILURE_THRESHOLD", "3"))
 CIRCUIT_OPEN_SECONDS = int(os.environ.get("CIRCUIT_OPEN_SECONDS", "300"))
 

@@ -243,3 +243,18 @@ def test_cancel_during_render_cancels_in_flight_clips_and_creates_nothing_more(a
     assert fake.create_count(WAN) == creates == 3
     assert set(Prediction.objects.filter(job=job, purpose="video").values_list("status", flat=True)) == {"canceled"}
     assert VideoJob.objects.get(pk=job.pk).status == JobStatus.CANCELLED
+
+
+def test_a_clip_failing_for_good_cancels_the_variations_other_clips(api, tenant, tasks, fake):
+    job = storyboard_done(api, tenant, tasks, **render_body())
+    # Scene 1's clip fails on every attempt; scenes 2 and 3 hang (they would bill until cancelled).
+    fake.script("create", ["fail", "hang", "hang", "fail", "fail"], model=WAN)
+    assert api.post(f"/api/v2/jobs/{job.pk}/render").status_code == 202
+    tasks.drain()
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    hung = Prediction.objects.filter(job=job, purpose="video", scene__number__in=[2, 3])
+    assert {p.status for p in hung} == {"canceled"}
+    assert set(fake.cancels) >= {p.external_id for p in hung}
+    assert fake.create_count(WAN) == 5

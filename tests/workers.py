@@ -52,17 +52,24 @@ class QCluster:
 
     def kill(self) -> None:
         """SIGKILL the whole cluster (sentinel and workers): a worker dying mid-task."""
-        if self.process and self.process.poll() is None:
+        if self.process is None:
+            return
+        try:
             os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        except ProcessLookupError:
+            return
+        self.process.wait(timeout=10)
 
     def stop(self) -> None:
+        """Graceful stop: SIGTERM to the cluster's main process only, which then stops its workers
+        (signalling the whole group makes qcluster wait out its full shutdown timeout)."""
         if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            os.kill(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                self.kill()
+                pass
+        self.kill()
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-5000:] if self.log_path.exists() else ""

@@ -214,14 +214,19 @@ def _cancel_quietly(provider: Provider, prediction: Prediction) -> None:
         logger.warning("cancel of %s failed: %s", prediction.external_id, exc)
 
 
-def cancel_in_flight(job: VideoJob, provider: Provider) -> int:
-    """Cancels every unfinished prediction of the job at the provider. Returns how many were cancelled."""
+def cancel_in_flight(
+    job: VideoJob, provider: Provider, *, variation: Variation | None = None, reason: str = "cancelled with the job"
+) -> int:
+    """Cancels unfinished predictions of the job (or of one variation) at the provider. Returns how many."""
     cancelled = 0
-    for prediction in Prediction.objects.filter(job=job, status__in=[P.CREATING, P.STARTING, P.PROCESSING]):
+    in_flight = Prediction.objects.filter(job=job, status__in=[P.CREATING, P.STARTING, P.PROCESSING])
+    if variation is not None:
+        in_flight = in_flight.filter(variation=variation)
+    for prediction in in_flight:
         _cancel_quietly(provider, prediction)
         prediction.status = P.CANCELED
         prediction.completed_at = timezone.now()
-        prediction.error = "cancelled with the job"
+        prediction.error = reason
         prediction.save(update_fields=["status", "completed_at", "error", "updated_at"])
         cancelled += 1
     return cancelled

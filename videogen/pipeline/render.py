@@ -33,7 +33,7 @@ from videogen.models import (
 from videogen.pipeline import progress
 from videogen.pipeline.concurrency import run_parallel
 from videogen.pipeline.context import brand_context, frame_size, variation_seed
-from videogen.pipeline.predictions import advance_prediction, input_hash
+from videogen.pipeline.predictions import advance_prediction, cancel_in_flight, input_hash
 from videogen.pipeline.state import IllegalTransition, record_event, report_progress, transition
 from videogen.providers import get_provider
 from videogen.providers.base import ClipSpec, PredictionResult, Provider, UpscaleSpec
@@ -98,6 +98,8 @@ def _advance_clips(job: VideoJob, variation: Variation, provider: Provider) -> b
     failures: list[str] = []
     run_parallel([lambda scene=scene: _advance_clip(job, variation, scene, provider, failures) for scene in missing])
     if failures:
+        # The variation cannot be completed: stop paying for its other clips.
+        cancel_in_flight(job, provider, variation=variation, reason="another clip of this variation failed")
         _fail_variation(variation, failures[0])
         finalize_job(job.pk, job.run)
         return False

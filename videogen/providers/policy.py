@@ -40,7 +40,7 @@ def _scaled(seconds: tuple[float, ...]) -> tuple[float, ...]:
 
 def prediction_policy(purpose: str) -> PredictionPolicy:
     """Scene image: 120 s, 3 retries; video (and upscale): 600 s, 2 retries; backoff 5/15/45 s."""
-    timeout_scale = getattr(settings, "PROVIDER_TIMEOUT_SCALE", 1.0)
+    timeout_scale = settings.PROVIDER_TIMEOUT_SCALE
     if purpose == "storyboard":
         return PredictionPolicy(120 * timeout_scale, 3, _scaled(BACKOFF_SCHEDULE))
     return PredictionPolicy(600 * timeout_scale, 2, _scaled(BACKOFF_SCHEDULE))
