@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -31,6 +32,7 @@ def run_parallel(calls: list[Callable[[], None]], *, limit: int | None = None) -
             call()
         return
     with ThreadPoolExecutor(max_workers=min(limit, len(calls))) as pool:
-        futures = [pool.submit(_closing(call)) for call in calls]
+        # Each call runs in a copy of the caller's context: log lines keep job_id and request_id.
+        futures = [pool.submit(contextvars.copy_context().run, _closing(call)) for call in calls]
     for future in futures:
         future.result()
