@@ -50,7 +50,7 @@ def configure(fake: FakeReplicate, workers: int) -> dict[str, str]:
         "VIDEOGEN_PROVIDER": "replicate",
         "REPLICATE_API_TOKEN": "bench",
         "REPLICATE_BASE_URL": fake.base_url,
-        "Q_CLUSTER_NAME": f"bench{os.getpid()}",
+        "TASK_QUEUE_NAME": f"bench{os.getpid()}",
         "Q_WORKERS": str(workers),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
     }

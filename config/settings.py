@@ -162,7 +162,8 @@ SHARED_CACHE_ALIAS = "shared"
 # Tasks are short, resumable steps (see videogen/pipeline): `timeout` must stay below `retry`
 # or django-q2 hands a still-running task to a second worker.
 Q_CLUSTER = {
-    "name": os.environ.get("Q_CLUSTER_NAME", "videogen") + _XDIST_WORKER,
+    # Not Q_CLUSTER_NAME: django-q2 reads that variable itself, as the name of an alternative cluster.
+    "name": os.environ.get("TASK_QUEUE_NAME", "videogen") + _XDIST_WORKER,
     "workers": int(os.environ.get("Q_WORKERS", "2")),
     "recycle": 200,
     "timeout": int(os.environ.get("Q_TIMEOUT", "240")),
