@@ -19,10 +19,6 @@ def client_ids_for(user: Any) -> QuerySet:
     return Membership.objects.filter(user=user).values("client_id")
 
 
-def writable_client_ids_for(user: Any) -> QuerySet:
-    return Membership.objects.filter(user=user, role__in=Membership.WRITER_ROLES).values("client_id")
-
-
 def role_for(user: Any, client_id: Any) -> str | None:
     return Membership.objects.filter(user=user, client_id=client_id).values_list("role", flat=True).first()
 

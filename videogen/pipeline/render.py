@@ -12,7 +12,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db.models import Q
 from django.utils import timezone
 
 from videogen import costs, metrics
@@ -309,7 +308,3 @@ def _observe_finished(job: VideoJob) -> None:
     metrics.VIDEO_GEN_DURATION_SECONDS.observe((now - job.created_at).total_seconds())
     if job.estimated_cost:
         metrics.COST_VARIANCE_RATIO.set(float(job.actual_cost / job.estimated_cost))
-
-
-def unfinished_variations(job: VideoJob) -> list[Variation]:
-    return list(Variation.objects.filter(Q(job=job, run=job.run) & ~Q(status__in=[V.COMPLETED, V.FAILED, V.CANCELLED])))

@@ -119,10 +119,6 @@ def report_progress(
     return bool(VideoJob.objects.filter(pk=job_id, run=run, status__in=ACTIVE).update(**updates))
 
 
-def heartbeat(job_id: int) -> None:
-    VideoJob.objects.filter(pk=job_id, status__in=ACTIVE).update(updated_at=timezone.now())
-
-
 def record_event(job_id: int, kind: str, message: str = "", **data: Any) -> None:
     """Timeline entries that are not status changes: provider calls, errors, ops actions."""
     JobEvent.objects.create(job_id=job_id, kind=kind, message=message[:2000], data=data)
