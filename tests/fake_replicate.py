@@ -134,6 +134,16 @@ _MEDIA_INPUT_KEYS = (
 # --------------------------------------------------------------------------- helpers
 
 
+# The Standard Webhooks test vector quoted in REPLICATE.md (signing and verification tests use it).
+WEBHOOK_TEST_VECTOR = {
+    "key": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    "id": "msg_p5jXN8AQM9LWM0D4loKWxJek",
+    "timestamp": 1614265330,
+    "body": '{"test": 2432232314}',
+    "signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+}
+
+
 def sign(msg_id: str, timestamp: int | str, body: str | bytes, secret: str) -> str:
     """Replicate (Standard Webhooks) signature: ``v1,<base64 HMAC-SHA256>``.
 

@@ -22,11 +22,16 @@ from PIL import Image
 from replicate.exceptions import ReplicateError
 from replicate.webhook import InvalidSignatureError, WebhookSigningSecret
 
-try:
-    from tests.fake_replicate import THROTTLE_DETAIL, FakeReplicate, error, parse_duration, sign, slow, throttled
-except ImportError:  # repo root not on sys.path (no PYTHONPATH, no tests/__init__.py yet)
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tests.fake_replicate import THROTTLE_DETAIL, FakeReplicate, error, parse_duration, sign, slow, throttled
+from tests.fake_replicate import (
+    THROTTLE_DETAIL,
+    WEBHOOK_TEST_VECTOR,
+    FakeReplicate,
+    error,
+    parse_duration,
+    sign,
+    slow,
+    throttled,
+)
 
 FLUX = "black-forest-labs/flux-schnell"
 KLING = "kwaivgi/kling-v2.1"
@@ -34,14 +39,7 @@ WAN = "wavespeedai/wan-2.1-i2v-480p"
 LATENCY = 0.2
 TERMINAL = {"succeeded", "failed", "canceled", "aborted"}
 
-# Standard Webhooks test vector quoted in /work/shared/REPLICATE.md.
-VECTOR = {
-    "key": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-    "id": "msg_p5jXN8AQM9LWM0D4loKWxJek",
-    "timestamp": 1614265330,
-    "body": '{"test": 2432232314}',
-    "signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
-}
+VECTOR = WEBHOOK_TEST_VECTOR
 
 
 @pytest.fixture(scope="module")

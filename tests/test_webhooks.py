@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from tests.fake_replicate import FakeReplicate, sign
+from tests.fake_replicate import WEBHOOK_TEST_VECTOR, FakeReplicate, sign
 from tests.test_jobs_api import generate_body
 from videogen.api import webhooks
 from videogen.models import JobStatus, Prediction, VideoJob
@@ -15,13 +15,7 @@ from videogen.pipeline.storyboard import run_storyboard_step
 from videogen.providers import reset_providers
 
 URL = "/api/v2/webhooks/replicate"
-VECTOR = {
-    "key": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-    "id": "msg_p5jXN8AQM9LWM0D4loKWxJek",
-    "timestamp": 1614265330,
-    "body": '{"test": 2432232314}',
-    "signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
-}
+VECTOR = WEBHOOK_TEST_VECTOR
 
 
 @pytest.fixture
