@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 from django.conf import settings
 from django.conf import settings as django_settings
@@ -140,3 +142,25 @@ def qcluster(transactional_db, settings, tmp_path):
     yield start
     for cluster in clusters:
         cluster.stop()
+
+
+@contextmanager
+def using_fake_replicate(settings, fake, **overrides):
+    """Points the Replicate provider at a fake server (tests/fake_replicate.py) for the block.
+
+    `overrides` set further settings (models, backoff scale, poll interval, ...). Provider
+    instances are cached, so they are forgotten on the way in and on the way out.
+    """
+    from videogen.providers import reset_providers
+
+    settings.VIDEOGEN_PROVIDER = "replicate"
+    settings.REPLICATE_API_TOKEN = "test"
+    settings.REPLICATE_BASE_URL = fake.base_url
+    settings.PUBLIC_BASE_URL = ""
+    for name, value in overrides.items():
+        setattr(settings, name, value)
+    reset_providers()
+    try:
+        yield fake
+    finally:
+        reset_providers()

@@ -10,13 +10,14 @@ from types import SimpleNamespace
 
 import pytest
 
+from tests.conftest import using_fake_replicate
 from tests.fake_replicate import FakeReplicate
 from tests.jobs import storyboard_complete_job
 from tests.test_jobs_api import generate_body
 from videogen import metrics
 from videogen.models import JobStatus, VideoJob
 from videogen.pipeline.storyboard import run_storyboard_step
-from videogen.providers import circuit, reset_providers
+from videogen.providers import circuit
 
 FLUX = "black-forest-labs/flux-schnell"
 
@@ -30,16 +31,9 @@ def fake_server():
 @pytest.fixture
 def fake(fake_server, settings, tasks, clean_caches):
     fake_server.reset()
-    settings.VIDEOGEN_PROVIDER = "replicate"
-    settings.REPLICATE_API_TOKEN = "test"
-    settings.REPLICATE_BASE_URL = fake_server.base_url
-    settings.REPLICATE_STORYBOARD_MODEL = FLUX
-    settings.PUBLIC_BASE_URL = ""
-    settings.PROVIDER_BACKOFF_SCALE = 0.001
-    settings.PROVIDER_POLL_INTERVAL = 0.02
-    reset_providers()
-    yield fake_server
-    reset_providers()
+    with using_fake_replicate(settings, fake_server, REPLICATE_STORYBOARD_MODEL=FLUX, PROVIDER_BACKOFF_SCALE=0.001,
+                              PROVIDER_POLL_INTERVAL=0.02):
+        yield fake_server
 
 
 def parsed_job(api, tenant) -> VideoJob:

@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from tests.conftest import bearer_client, clear_caches
+from tests.conftest import bearer_client, clear_caches, using_fake_replicate
 from tests.factories import CampaignFactory, ClientFactory, MembershipFactory, UserFactory
 from tests.fake_replicate import FakeReplicate
 from tests.jobs import storyboard_complete_job
@@ -22,7 +22,6 @@ from tests.workers import wait_for
 from videogen.models import CostEntry, JobStatus, Prediction, Variation, VideoJob
 from videogen.pipeline.context import variation_seed
 from videogen.pipeline.tasks import requeue_expired_jobs
-from videogen.providers import reset_providers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -35,21 +34,12 @@ KNOBS = {"PROVIDER_BACKOFF_SCALE": "0.01", "PROVIDER_POLL_INTERVAL": "0.2", "LEA
 
 @pytest.fixture
 def fake(settings, transactional_db):
-    with FakeReplicate(latency=LATENCY) as fake:
-        settings.VIDEOGEN_PROVIDER = "replicate"
-        settings.REPLICATE_API_TOKEN = "test"
-        settings.REPLICATE_BASE_URL = fake.base_url
-        settings.REPLICATE_STORYBOARD_MODEL = FLUX
-        settings.REPLICATE_VIDEO_MODEL = WAN
-        settings.PUBLIC_BASE_URL = ""
-        settings.PROVIDER_BACKOFF_SCALE = 0.01
-        settings.PROVIDER_POLL_INTERVAL = 0.2
-        settings.LEASE_SECONDS = 6
-        settings.WATCHDOG_AFTER_SECONDS = 3
-        reset_providers()
+    with FakeReplicate(latency=LATENCY) as fake, using_fake_replicate(
+        settings, fake, REPLICATE_STORYBOARD_MODEL=FLUX, REPLICATE_VIDEO_MODEL=WAN, PROVIDER_BACKOFF_SCALE=0.01,
+        PROVIDER_POLL_INTERVAL=0.2, LEASE_SECONDS=6, WATCHDOG_AFTER_SECONDS=3,
+    ):
         clear_caches()
         yield fake
-        reset_providers()
 
 
 @pytest.fixture

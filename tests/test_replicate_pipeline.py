@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from tests.conftest import using_fake_replicate
 from tests.fake_replicate import FakeReplicate
 from tests.test_jobs_api import generate_body
 from videogen import metrics
@@ -16,7 +17,6 @@ from videogen.pipeline import storyboard
 from videogen.pipeline.queue import enqueue
 from videogen.pipeline.render import run_variation_step
 from videogen.pipeline.tasks import BUILD_STORYBOARD
-from videogen.providers import reset_providers
 
 pytestmark = pytest.mark.django_db
 
@@ -34,17 +34,9 @@ def fake_server():
 @pytest.fixture
 def fake(fake_server, settings, tasks):
     fake_server.reset()
-    settings.VIDEOGEN_PROVIDER = "replicate"
-    settings.REPLICATE_API_TOKEN = "test"
-    settings.REPLICATE_BASE_URL = fake_server.base_url
-    settings.REPLICATE_STORYBOARD_MODEL = FLUX
-    settings.REPLICATE_VIDEO_MODEL = WAN
-    settings.PUBLIC_BASE_URL = ""
-    settings.PROVIDER_BACKOFF_SCALE = SCALE
-    settings.PROVIDER_POLL_INTERVAL = 0.02
-    reset_providers()
-    yield fake_server
-    reset_providers()
+    with using_fake_replicate(settings, fake_server, REPLICATE_STORYBOARD_MODEL=FLUX, REPLICATE_VIDEO_MODEL=WAN,
+                              PROVIDER_BACKOFF_SCALE=SCALE, PROVIDER_POLL_INTERVAL=0.02):
+        yield fake_server
     assert fake_server.server_errors == []
 
 

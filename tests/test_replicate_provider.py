@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from tests.conftest import using_fake_replicate
 from tests.fake_replicate import FakeReplicate, error, slow, throttled
 from videogen import metrics
 from videogen.providers import get_provider, reset_providers, retry
@@ -35,16 +36,9 @@ def fake_server():
 @pytest.fixture
 def fake(fake_server, settings):
     fake_server.reset()
-    settings.VIDEOGEN_PROVIDER = "replicate"
-    settings.REPLICATE_API_TOKEN = "test"
-    settings.REPLICATE_BASE_URL = fake_server.base_url
-    settings.REPLICATE_VIDEO_MODEL = WAN
-    settings.PUBLIC_BASE_URL = ""
-    settings.REPLICATE_WEBHOOK_SECRET = ""
-    settings.PROVIDER_BACKOFF_SCALE = 1.0
-    reset_providers()
-    yield fake_server
-    reset_providers()
+    with using_fake_replicate(settings, fake_server, REPLICATE_VIDEO_MODEL=WAN, REPLICATE_WEBHOOK_SECRET="",
+                              PROVIDER_BACKOFF_SCALE=1.0):
+        yield fake_server
     assert fake_server.server_errors == []
 
 

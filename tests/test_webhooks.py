@@ -7,12 +7,12 @@ import socket
 
 import pytest
 
+from tests.conftest import using_fake_replicate
 from tests.fake_replicate import WEBHOOK_TEST_VECTOR, FakeReplicate, sign
 from tests.test_jobs_api import generate_body
 from videogen.api import webhooks
 from videogen.models import JobStatus, Prediction, VideoJob
 from videogen.pipeline.storyboard import run_storyboard_step
-from videogen.providers import reset_providers
 
 URL = "/api/v2/webhooks/replicate"
 VECTOR = WEBHOOK_TEST_VECTOR
@@ -98,15 +98,10 @@ def fake(settings, tasks, clean_caches):
     with socket.socket() as sock:  # nothing listens here: the fake's own delivery fails and is recorded
         sock.bind(("127.0.0.1", 0))
         unreachable = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    with FakeReplicate(latency=0.2, webhook_retries=0) as fake:
-        settings.VIDEOGEN_PROVIDER = "replicate"
-        settings.REPLICATE_API_TOKEN = "test"
-        settings.REPLICATE_BASE_URL = fake.base_url
-        settings.PUBLIC_BASE_URL = unreachable
-        settings.REPLICATE_WEBHOOK_SECRET = fake.webhook_secret
-        reset_providers()
+    with FakeReplicate(latency=0.2, webhook_retries=0) as fake, using_fake_replicate(
+        settings, fake, PUBLIC_BASE_URL=unreachable, REPLICATE_WEBHOOK_SECRET=fake.webhook_secret
+    ):
         yield fake
-        reset_providers()
 
 
 def forward(client, record: dict):
