@@ -86,6 +86,12 @@ class VideoJob(models.Model):
     assets = models.JSONField(default=list, blank=True)
     audio_controls = models.JSONField(default=dict, blank=True)
     export_formats = models.JSONField(default=list, blank=True)
+    # Creative options: burned-in captions (default on) and the voiceover request/result
+    # ({enabled, voice, script, seconds}); null when no voiceover was asked for.
+    captions = models.BooleanField(default=True)
+    voiceover = models.JSONField(null=True, blank=True)
+    # Which scene planner built the storyboard ("llm" or "rules"); blank until parsed.
+    planner = models.CharField(max_length=8, blank=True)
 
     # Where the job is (written only by the state machine).
     status = models.CharField(max_length=24, choices=JobStatus.choices, default=JobStatus.GENERATING_STORYBOARD)
@@ -99,6 +105,9 @@ class VideoJob(models.Model):
     retry_count = models.PositiveIntegerField(default=0)
     # A refine or a render starts a new run; tasks of an older run stop on their own.
     run = models.PositiveIntegerField(default=1)
+    # Bumped by every change a poller could see (status, progress, scenes, variations): the ETag
+    # and the Server-Sent Events id. Written only through `videogen.pipeline.state`.
+    version = models.PositiveBigIntegerField(default=1)
     # Lease: the worker currently advancing the job (a second copy of a task backs off).
     lease_owner = models.CharField(max_length=64, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
@@ -142,6 +151,11 @@ class Scene(models.Model):
     number = models.PositiveSmallIntegerField()
     description = models.TextField()
     prompt = models.TextField()
+    # Where the scene sits in the ad ("hook", "beat", "product", "message", "cta"); blank for old rows.
+    role = models.CharField(max_length=12, blank=True)
+    # On-screen copy (burned in when the job has captions) and this scene's voiceover line.
+    caption = models.CharField(max_length=60, blank=True)
+    narration = models.TextField(blank=True)
     negative_prompt = models.TextField(blank=True)
     start_seconds = models.FloatField()
     duration_seconds = models.FloatField()

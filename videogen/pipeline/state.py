@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
+from django.dispatch import Signal
 from django.utils import timezone
 
 from videogen.models import JobEvent, JobStatus, VideoJob
@@ -43,6 +44,28 @@ TERMINAL_STAGE = {S.COMPLETED: "completed", S.PARTIALLY_COMPLETED: "completed", 
                   S.CANCELLED: "cancelled", S.STORYBOARD_COMPLETE: "storyboard_complete"}
 
 
+# Sent after commit whenever a job's version moved: `job_id`, `version` (at least this one) and
+# `status_changed` (True for a status transition). Live streams and callbacks listen to it; the
+# sender never waits on them (receivers run robustly, after the write is durable).
+job_changed = Signal()
+
+
+def _announce(job_id: int, *, status_changed: bool) -> None:
+    def send() -> None:
+        version = VideoJob.objects.filter(pk=job_id).values_list("version", flat=True).first()
+        if version is not None:
+            job_changed.send_robust(VideoJob, job_id=job_id, version=version, status_changed=status_changed)
+
+    transaction.on_commit(send, robust=True)
+
+
+def bump_version(job_id: int) -> None:
+    """Marks a change a poller could see that is not a status or progress write (a scene landed,
+    a variation moved). Call it after the write, in the same transaction when there is one."""
+    VideoJob.objects.filter(pk=job_id).update(version=F("version") + 1)
+    _announce(job_id, status_changed=False)
+
+
 class IllegalTransition(Exception):
     def __init__(self, job_id: int, to_status: str, current: str | None):
         super().__init__(f"job {job_id}: cannot go from {current} to {to_status}")
@@ -70,7 +93,9 @@ def transition(
     `new_run` starts a new run (refine, render): progress restarts and older tasks stop.
     Extra `fields` are written in the same UPDATE.
     """
-    updates: dict[str, Any] = {"status": to_status, "updated_at": timezone.now(), **fields}
+    updates: dict[str, Any] = {
+        "status": to_status, "updated_at": timezone.now(), "version": F("version") + 1, **fields
+    }
     if to_status in TERMINAL_STAGE and "stage" not in updates:
         updates["stage"] = TERMINAL_STAGE[to_status]
     if to_status in (S.COMPLETED, S.PARTIALLY_COMPLETED):
@@ -93,6 +118,7 @@ def transition(
             job_id=job_id, kind="status", from_status=status, to_status=to_status,
             message=message[:2000], data=event_data or {},
         )
+        _announce(job_id, status_changed=True)
     logger.info("job_status_changed job_id=%s from=%s to=%s", job_id, status, to_status)
     return VideoJob.objects.get(pk=job_id)
 
@@ -107,7 +133,7 @@ def report_progress(
     estimated_time_remaining: int | None = None,
 ) -> bool:
     """Updates progress of an active job in `run`. Percentage never goes backwards. Doubles as heartbeat."""
-    updates: dict[str, Any] = {"updated_at": timezone.now()}
+    updates: dict[str, Any] = {"updated_at": timezone.now(), "version": F("version") + 1}
     if stage is not None:
         updates["stage"] = stage
     if percentage is not None:
@@ -116,7 +142,10 @@ def report_progress(
         updates["current_scene"] = current_scene
     if estimated_time_remaining is not None:
         updates["estimated_time_remaining"] = max(0, int(estimated_time_remaining))
-    return bool(VideoJob.objects.filter(pk=job_id, run=run, status__in=ACTIVE).update(**updates))
+    changed = bool(VideoJob.objects.filter(pk=job_id, run=run, status__in=ACTIVE).update(**updates))
+    if changed:
+        _announce(job_id, status_changed=False)
+    return changed
 
 
 def record_event(job_id: int, kind: str, message: str = "", **data: Any) -> None:
