@@ -206,6 +206,9 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 MEDIA_URL_TTL_SECONDS = int(os.environ.get("MEDIA_URL_TTL_SECONDS", "3600"))
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
+# Hosts that outbound requests to tenant-supplied URLs (callbacks, logo URLs) may reach even though they
+# resolve to private/loopback addresses (videogen/netguard.py). Empty: public internet only.
+CALLBACK_ALLOWED_HOSTS = env_list("CALLBACK_ALLOWED_HOSTS")
 # Where the offline provider keeps its outputs (stands in for the provider's file host).
 LOCAL_PROVIDER_DIR = Path(os.environ.get("LOCAL_PROVIDER_DIR") or VAR_DIR / "local-provider")
 
