@@ -18,6 +18,7 @@ from django.utils.html import format_html, format_html_join
 
 from campaigns.models import Campaign
 from clients.models import Client, Membership, validate_palette
+from videogen.signed_urls import sign_media_url
 
 HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
@@ -78,8 +79,6 @@ def logo_preview(logo: str) -> str:
     if logo.startswith(("http://", "https://")):
         url = logo
     elif "://" not in logo and default_storage.exists(logo):
-        from videogen.api.signing import sign_media_url
-
         url = sign_media_url(logo)
     else:
         return format_html("<code>{}</code> (not found in storage)", logo)

@@ -6,8 +6,9 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from videogen.api import signing
-from videogen.api.signing import parse_range, read_token, sign_media_url
+from videogen import signed_urls
+from videogen.api.signing import parse_range
+from videogen.signed_urls import read_token, sign_media_url
 
 CONTENT = bytes(range(256)) * 40  # 10240 bytes, every offset distinguishable
 
@@ -81,8 +82,8 @@ def test_tampered_token_answers_404_json(anon, stored_video):
 
 def test_expired_token_answers_404(anon, stored_video, monkeypatch):
     url = sign_media_url(stored_video, ttl=60)
-    later = signing._now() + 600
-    monkeypatch.setattr(signing, "_now", lambda: later)
+    later = signed_urls._now() + 600
+    monkeypatch.setattr(signed_urls, "_now", lambda: later)
 
     response = anon.get(url)
 
@@ -100,8 +101,8 @@ def test_token_for_a_deleted_file_answers_404(anon, stored_video):
 def test_url_lives_at_least_its_ttl(stored_video, monkeypatch):
     url = sign_media_url(stored_video, ttl=3600)
     token = url.rsplit("/", 1)[1]
-    almost = signing._now() + 3599
-    monkeypatch.setattr(signing, "_now", lambda: almost)
+    almost = signed_urls._now() + 3599
+    monkeypatch.setattr(signed_urls, "_now", lambda: almost)
 
     assert read_token(token)["n"] == stored_video
 
@@ -145,7 +146,7 @@ def test_object_storage_answers_its_own_presigned_url(settings, monkeypatch):
             calls.append((name, parameters, expire))
             return f"https://bucket.s3.example.com/{name}?X-Amz-Signature=abc"
 
-    monkeypatch.setattr(signing, "default_storage", FakeS3Storage())
+    monkeypatch.setattr(signed_urls, "default_storage", FakeS3Storage())
 
     url = sign_media_url("uploads/c/a.mp4", ttl=120)
 

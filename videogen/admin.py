@@ -22,7 +22,6 @@ from django.utils.timesince import timesince
 
 from config.errors import ApiError
 from videogen import costs, ops, reports, services
-from videogen.api.signing import sign_media_url
 from videogen.models import (
     Asset,
     BudgetSettings,
@@ -33,6 +32,7 @@ from videogen.models import (
     VideoJob,
 )
 from videogen.pipeline.state import IllegalTransition
+from videogen.signed_urls import media_url
 from videogen.storage import delete_quietly
 
 S = JobStatus
@@ -40,11 +40,6 @@ STATUS_TONES = {
     S.COMPLETED: "ok", S.PARTIALLY_COMPLETED: "warn", S.FAILED: "bad", S.STALLED: "warn",
     S.CANCELLED: "muted", S.NEEDS_CLARIFICATION: "warn",
 }
-
-
-def media_url(name: str, filename: str | None = None) -> str | None:
-    """Signed URL for <img>/<video> tags in the console (relative, or PUBLIC_BASE_URL)."""
-    return sign_media_url(name, filename=filename) if name else None
 
 
 def money(amount: Decimal | None) -> str:

@@ -1,4 +1,4 @@
-"""`/media/signed/<token>`: signed, expiring media URLs (see videogen.api.signing)."""
+"""`/media/signed/<token>`: URLs made by videogen.signed_urls, answered by videogen.api.signing."""
 
 from django.urls import path
 

@@ -1,32 +1,22 @@
-"""Signed, expiring media URLs: how every stored file leaves the service.
+"""`/media/signed/<token>`: serves the file a signed media URL names, with HTTP Range support.
 
-`<img>` and `<video>` tags send no Authorization header, so media URLs carry their own
-proof: a token signed with SECRET_KEY (salt "media") naming the storage object and when
-the URL stops working. On S3-compatible storage the bucket's own presigned URLs are used
-instead and this view is not involved.
-
-Expiry is rounded up to a step (a tenth of the TTL, at most five minutes), so the same file
-gets the same URL for a few minutes: browsers can cache it, and a job polled every few
-seconds keeps the same body and ETag (304s keep working). Every URL still lives at least TTL.
+The URLs and their tokens are made in videogen.signed_urls (storage, not HTTP); this module
+only answers them, and streams stored files for the API's download endpoints.
 """
 
 from __future__ import annotations
 
-import math
 import mimetypes
 import re
-import time
 from collections.abc import Iterator
 from typing import Any
 
-from django.conf import settings
-from django.core import signing
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
-from django.urls import reverse
 from django.utils.http import content_disposition_header
 
-SALT = "media"
+from videogen.signed_urls import read_token, seconds_left
+
 _CHUNK = 64 * 1024
 _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _CONTENT_TYPES = {
@@ -38,75 +28,6 @@ _CONTENT_TYPES = {
     ".mov": "video/quicktime",
     ".webm": "video/webm",
 }
-
-
-def _now() -> float:
-    return time.time()
-
-
-def _signer() -> signing.Signer:
-    # The expiry is part of the signed payload (not TimestampSigner's issue time) so that the
-    # token is deterministic within a step; see the module docstring.
-    return signing.Signer(salt=SALT)
-
-
-def _uses_object_storage() -> bool:
-    return bool(getattr(settings, "AWS_STORAGE_BUCKET_NAME", ""))
-
-
-def _expiry(ttl: int) -> int:
-    step = max(1, min(300, ttl // 10))
-    return math.ceil((_now() + ttl) / step) * step
-
-
-def make_token(storage_name: str, *, ttl: int, filename: str | None = None, as_attachment: bool = False) -> str:
-    payload: dict[str, Any] = {"n": storage_name, "e": _expiry(ttl)}
-    if filename:
-        payload["f"] = filename
-    if as_attachment:
-        payload["a"] = 1
-    return _signer().sign_object(payload, compress=True)
-
-
-def read_token(token: str) -> dict[str, Any] | None:
-    """The token's payload if it is genuine and not expired, else None."""
-    try:
-        payload = _signer().unsign_object(token)
-    except (signing.BadSignature, ValueError, TypeError):
-        return None
-    if not isinstance(payload, dict) or not isinstance(payload.get("n"), str) or not isinstance(payload.get("e"), int):
-        return None
-    if payload["e"] < _now():
-        return None
-    return payload
-
-
-def sign_media_url(
-    storage_name: str,
-    *,
-    request: Any = None,
-    ttl: int | None = None,
-    filename: str | None = None,
-    as_attachment: bool = False,
-) -> str:
-    """A URL that serves `storage_name` from the default storage, without auth, for about `ttl` seconds.
-
-    `filename` names the file in Content-Disposition (inline, or attachment with `as_attachment`).
-    Absolute when a request is given (its host) or PUBLIC_BASE_URL is set; relative otherwise.
-    """
-    ttl = int(ttl if ttl is not None else settings.MEDIA_URL_TTL_SECONDS)
-    if _uses_object_storage():
-        parameters: dict[str, str] = {}
-        if filename:
-            parameters["ResponseContentDisposition"] = content_disposition_header(as_attachment, filename) or ""
-        return default_storage.url(storage_name, parameters=parameters or None, expire=ttl)
-    token = make_token(storage_name, ttl=ttl, filename=filename, as_attachment=as_attachment)
-    path = reverse("signed-media", kwargs={"token": token})
-    if request is not None:
-        return request.build_absolute_uri(path)
-    if settings.PUBLIC_BASE_URL:
-        return settings.PUBLIC_BASE_URL + path
-    return path
 
 
 def _error(status: int, code: str, detail: str) -> JsonResponse:
@@ -200,5 +121,5 @@ def serve_signed_media(request: HttpRequest, token: str) -> HttpResponse:
     disposition = content_disposition_header(bool(payload.get("a")), payload.get("f") or name.rsplit("/", 1)[-1])
     response = stored_file_response(request, name, disposition=disposition)
     if response.status_code in (200, 206):
-        response["Cache-Control"] = f"private, max-age={max(0, int(payload['e'] - _now()))}"
+        response["Cache-Control"] = f"private, max-age={seconds_left(payload)}"
     return response
