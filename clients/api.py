@@ -18,9 +18,8 @@ from rest_framework.views import APIView
 
 from clients import services
 from clients.models import Client, Membership, hex_colour
-from config.errors import Conflict
+from config.errors import Conflict, ErrorSerializer
 from config.tenancy import TenantScopedViewSetMixin, role_for
-from videogen.api.serializers import ErrorSerializer
 
 
 class BrandGuidelinesSerializer(serializers.Serializer):

@@ -10,11 +10,19 @@ import logging
 from typing import Any
 
 from django.http import Http404, HttpRequest, JsonResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 logger = logging.getLogger(__name__)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The error envelope every non-2xx answer carries (documented on every operation)."""
+
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
 
 
 class ApiError(exceptions.APIException):

@@ -22,6 +22,8 @@ from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework.permissions import SAFE_METHODS
 
+from config.errors import ErrorSerializer
+
 ERROR_DESCRIPTIONS = {
     400: "Invalid input: `validation_error` with `fields`, or an endpoint-specific code.",
     401: "Missing, invalid or expired credentials.",
@@ -37,8 +39,6 @@ class AutoSchema(SpectacularAutoSchema):
         responses = super()._get_response_bodies(direction)
         if direction != "response":
             return responses
-        from videogen.api.serializers import ErrorSerializer
-
         for code in self._error_codes():
             if str(code) not in responses:
                 responses[str(code)] = self._get_response_for_code(

@@ -20,13 +20,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clients.models import Client, Membership
-from config.errors import ApiError
+from config.errors import ApiError, ErrorSerializer
 from config.tenancy import role_for
 from config.throttles import UploadThrottle
 from videogen import assets
-from videogen.api.serializers import ErrorSerializer
-from videogen.api.signing import sign_media_url
 from videogen.models import Asset
+from videogen.signed_urls import sign_media_url
 
 #: Room for the multipart framing and the small form fields around the file itself.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024

@@ -24,8 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import ApiError
-from videogen.api import serializers as s
+from config.errors import ApiError, ErrorSerializer
 from videogen.models import JobStatus, Prediction
 
 logger = logging.getLogger(__name__)
@@ -82,8 +81,8 @@ class ReplicateWebhookView(APIView):
         operation_id="replicate_webhook",
         summary="Provider callback (signed; unsigned, stale or replayed: 401)",
         request=OpenApiTypes.OBJECT,
-        responses={200: OpenApiTypes.OBJECT, 400: OpenApiResponse(s.ErrorSerializer),
-                   401: OpenApiResponse(s.ErrorSerializer)},
+        responses={200: OpenApiTypes.OBJECT, 400: OpenApiResponse(ErrorSerializer),
+                   401: OpenApiResponse(ErrorSerializer)},
     )
     def post(self, request: Request) -> Response:
         body = request.body
