@@ -1,13 +1,16 @@
-"""v2 job endpoints (CONTRACT.md): generate, poll, list, approve, render, refine, cancel, download."""
+"""v2 job endpoints (docs/api.md): generate, poll, list, approve, render, refine, cancel, download."""
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import mimetypes
 from typing import Any
 
 from django.core.files.storage import default_storage
-from django.db.models import Prefetch, QuerySet
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import QuerySet
 from django.http import FileResponse, HttpResponse
 from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
@@ -21,7 +24,7 @@ from rest_framework.views import APIView
 
 from campaigns.models import Campaign
 from clients.models import Membership
-from config.errors import Conflict
+from config.errors import Conflict, ErrorSerializer
 from config.tenancy import role_for
 from config.throttles import (
     ApproveThrottle,
@@ -34,9 +37,9 @@ from config.throttles import (
 from videogen import metrics, selectors, services
 from videogen.api import serializers as s
 from videogen.api.signing import stored_file_response
-from videogen.models import Asset, JobStatus, Variation, VideoJob
+from videogen.models import Asset, JobStatus, VideoJob
 
-ERRORS = {code: OpenApiResponse(s.ErrorSerializer) for code in (400, 401, 404, 409, 429)}
+ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 404, 409, 429)}
 
 
 def _job_or_404(request: Request, job_id: int, *, write: bool = False) -> VideoJob:
@@ -49,11 +52,21 @@ def _job_or_404(request: Request, job_id: int, *, write: bool = False) -> VideoJ
     return job
 
 
+def _job_document(job: VideoJob, request: Request) -> dict[str, Any]:
+    return s.JobSerializer(job, context={"request": request}).data
+
+
+def _etag(document: dict[str, Any]) -> str:
+    """A strong validator of the job document: the same body gives the same tag (304s)."""
+    body = json.dumps(document, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":"))
+    return '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
+
+
 def _job_response(job: VideoJob, request: Request, status_code: int = 200) -> Response:
-    job = selectors.job_for_detail(request.user, job.pk)
-    payload = selectors.job_payload(job, request)
-    response = Response(payload, status=status_code)
-    response["ETag"] = selectors.etag_for(payload)
+    """The job document after a write, read afresh (with its scenes and variations)."""
+    document = _job_document(selectors.job_for_detail(request.user, job.pk), request)
+    response = Response(document, status=status_code)
+    response["ETag"] = _etag(document)
     return response
 
 
@@ -63,8 +76,8 @@ class GenerateView(APIView):
     @extend_schema(
         request=s.GenerationRequestSerializer,
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
-        responses={202: s.GenerateResponseSerializer, 403: OpenApiResponse(s.ErrorSerializer),
-                   503: OpenApiResponse(s.ErrorSerializer), **ERRORS},
+        responses={202: s.GenerateResponseSerializer, 403: OpenApiResponse(ErrorSerializer),
+                   503: OpenApiResponse(ErrorSerializer), **ERRORS},
     )
     def post(self, request: Request) -> Response:
         serializer = s.GenerationRequestSerializer(data=request.data)
@@ -84,14 +97,7 @@ class GenerateView(APIView):
             request_id=getattr(request, "request_id", ""),
         )
         job = created.job
-        body = {
-            "job_id": job.pk,
-            "estimatedCost": selectors._money(job.estimated_cost),
-            "costBreakdown": selectors._cost_breakdown(job),
-            "status": job.status,
-            "pollAfter": selectors.poll_after(job),
-        }
-        response = Response(body, status=status.HTTP_202_ACCEPTED)
+        response = Response(s.GenerateResponseSerializer(job).data, status=status.HTTP_202_ACCEPTED)
         response["Location"] = f"/api/v2/jobs/{job.pk}"
         if created.replayed:
             response["Idempotent-Replayed"] = "true"
@@ -136,12 +142,11 @@ class JobListView(APIView):
     def get(self, request: Request) -> Response:
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(self._filtered(request), request, view=self)
-        return paginator.get_paginated_response([selectors.job_summary(job, request) for job in page])
+        rows = s.JobSummarySerializer(page, many=True, context={"request": request}).data
+        return paginator.get_paginated_response(rows)
 
     def _filtered(self, request: Request) -> QuerySet[VideoJob]:
-        queryset = selectors.jobs_for(request.user).prefetch_related(
-            Prefetch("variations", queryset=Variation.objects.order_by("index"))
-        )
+        queryset = selectors.jobs_for_list(request.user)
         errors: dict[str, list[str]] = {}
         for param, field in (("campaignId", "campaign_id"), ("clientId", "client_id")):
             value = request.query_params.get(param)
@@ -157,7 +162,7 @@ class JobListView(APIView):
             queryset = queryset.filter(status=status_filter)
         if errors:
             raise serializers.ValidationError(errors)
-        return queryset.order_by("-created_at", "-id")
+        return queryset
 
 
 class JobDetailView(APIView):
@@ -171,12 +176,12 @@ class JobDetailView(APIView):
     def get(self, request: Request, job_id: int) -> Response:
         metrics.POLL_REQUESTS_TOTAL.inc()
         job = _job_or_404(request, job_id)
-        payload = selectors.job_payload(job, request)
-        etag = selectors.etag_for(payload)
+        document = _job_document(job, request)
+        etag = _etag(document)
         if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
             response = Response(status=status.HTTP_304_NOT_MODIFIED)
         else:
-            response = Response(payload)
+            response = Response(document)
         response["ETag"] = etag
         response["Cache-Control"] = "private, no-cache"
         return response
@@ -199,17 +204,11 @@ class ApproveView(APIView):
 class RenderView(APIView):
     throttle_classes = [RenderThrottle]
 
-    @extend_schema(request=None, responses={202: s.RenderResponseSerializer, 503: OpenApiResponse(s.ErrorSerializer),
+    @extend_schema(request=None, responses={202: s.RenderResponseSerializer, 503: OpenApiResponse(ErrorSerializer),
                                             **ERRORS})
     def post(self, request: Request, job_id: int) -> Response:
         job = services.start_render(_job_or_404(request, job_id, write=True))
-        body = {
-            "job_id": job.pk,
-            "status": job.status,
-            "estimatedCost": selectors._money(job.estimated_cost),
-            "costBreakdown": selectors._cost_breakdown(job),
-        }
-        return Response(body, status=status.HTTP_202_ACCEPTED)
+        return Response(s.RenderResponseSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
 class RefineView(APIView):

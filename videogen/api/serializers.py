@@ -1,13 +1,19 @@
-"""v2 job serializers: request validation in camelCase, the job document as the contract shows it."""
+"""v2 job serializers: request validation in camelCase, and the response documents as docs/api.md shows
+them, rendered from the models (the same classes give the OpenAPI schema)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from rest_framework import serializers
 
 from campaigns.models import Campaign
-from videogen.models import Asset, JobStatus, Platform
+from videogen.costs import to_cents
+from videogen.models import Asset, JobStatus, Platform, VideoJob
+from videogen.selectors import job_results, list_thumbnail_name, poll_after
+from videogen.signed_urls import media_url
 
 DEFAULT_ASPECT = {"tiktok": "9:16", "meta": "4:5", "youtube": "16:9", "custom": "16:9"}
 ASPECT_RATIOS = ("9:16", "1:1", "4:5", "16:9")
@@ -92,116 +98,178 @@ class RefineRequestSerializer(serializers.Serializer):
         return changes
 
 
-# --- Response documents (used for the schema; the payload is built in videogen.selectors) ---------
+# --- Response documents: rendered from model instances; the same classes give the schema ---------
+
 
 class MoneyField(serializers.DecimalField):
+    """Dollars as a JSON number in cents, rounded half-up (videogen.costs.to_cents); missing is 0."""
+
     def __init__(self, **kwargs: Any):
         super().__init__(max_digits=12, decimal_places=2, coerce_to_string=False, **kwargs)
 
+    def to_representation(self, value: Any) -> Decimal:
+        return to_cents(Decimal(str(value or 0)))
+
+
+class MediaUrlField(serializers.CharField):
+    """A stored file as a signed, expiring URL (absolute for the request's host); null if not stored yet.
+
+    `select` picks the storage name from the whole object where no attribute holds it.
+    """
+
+    def __init__(self, *, select: Callable[[Any], str] | None = None, **kwargs: Any):
+        self.select = select
+        if select is not None:
+            kwargs["source"] = "*"
+        super().__init__(allow_null=True, **kwargs)
+
+    def to_representation(self, value: Any) -> str | None:
+        if self.select is not None:
+            value = self.select(value)
+        return media_url(getattr(value, "name", value), request=self.context.get("request"))
+
+
+class FilledEntriesField(serializers.DictField):
+    """A stored mapping without its empty entries."""
+
+    def to_representation(self, value: Any) -> dict[str, Any]:
+        return super().to_representation({key: item for key, item in (value or {}).items() if item})
+
+
+class TextOrNullField(serializers.CharField):
+    """Optional text: null rather than an empty string."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(allow_null=True, **kwargs)
+
+    def to_representation(self, value: Any) -> str | None:
+        return str(value) if value else None
+
+
+class PollAfterField(serializers.IntegerField):
+    """Seconds before the client should poll the job again (videogen.selectors.poll_after)."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(source="*", **kwargs)
+
+    def to_representation(self, job: VideoJob) -> int:
+        return poll_after(job)
+
 
 class CostBreakdownSerializer(serializers.Serializer):
+    """Dollars per part of the work; `total` is their sum."""
+
     storyboard = MoneyField()
     video = MoneyField()
     upscale = MoneyField()
     total = MoneyField()
 
+    def to_representation(self, stored: dict[str, Any]) -> dict[str, Any]:
+        # Rendered from the job's stored breakdown (cents as strings); a part it does not name is 0.
+        return super().to_representation({name: (stored or {}).get(name, 0) for name in self.fields})
+
 
 class ProgressSerializer(serializers.Serializer):
     stage = serializers.CharField()
     percentage = serializers.IntegerField(min_value=0, max_value=100)
-    currentScene = serializers.IntegerField(allow_null=True)
-    estimatedTimeRemaining = serializers.IntegerField(allow_null=True)
-    cost = MoneyField()
+    currentScene = serializers.IntegerField(source="current_scene", allow_null=True)
+    estimatedTimeRemaining = serializers.IntegerField(source="estimated_time_remaining", allow_null=True)
+    cost = MoneyField(source="actual_cost")
 
 
 class StoryboardEntrySerializer(serializers.Serializer):
-    sceneNumber = serializers.IntegerField()
-    imageUrl = serializers.CharField(allow_null=True)
+    sceneNumber = serializers.IntegerField(source="number")
+    imageUrl = MediaUrlField(source="image")
     description = serializers.CharField()
     prompt = serializers.CharField()
-    timestamp = serializers.FloatField()
-    duration = serializers.FloatField()
+    timestamp = serializers.FloatField(source="start_seconds")
+    duration = serializers.FloatField(source="duration_seconds")
     status = serializers.CharField()
     error = serializers.CharField(allow_blank=True)
 
 
 class ExportsSerializer(serializers.Serializer):
-    mp4 = serializers.CharField(allow_null=True)
-    gif = serializers.CharField(allow_null=True)
-    webm = serializers.CharField(allow_null=True)
+    mp4 = MediaUrlField(source="video")
+    gif = MediaUrlField()
+    webm = MediaUrlField()
 
 
 class VariationResultSerializer(serializers.Serializer):
     index = serializers.IntegerField()
     status = serializers.CharField()
-    videoUrl = serializers.CharField(allow_null=True)
-    thumbnailUrl = serializers.CharField(allow_null=True)
-    durationSeconds = serializers.FloatField(allow_null=True)
-    exports = ExportsSerializer()
-    exportErrors = serializers.DictField(child=serializers.CharField())
+    videoUrl = MediaUrlField(source="video")
+    thumbnailUrl = MediaUrlField(source="thumbnail")
+    durationSeconds = serializers.FloatField(source="duration_seconds", allow_null=True)
+    exports = ExportsSerializer(source="*")
+    exportErrors = FilledEntriesField(source="export_errors", child=serializers.CharField())
     error = serializers.CharField(allow_blank=True)
 
 
 class ResultsSerializer(serializers.Serializer):
-    videoUrl = serializers.CharField(allow_null=True)
-    thumbnailUrl = serializers.CharField(allow_null=True)
+    """The job's variations; its own video, thumbnail and exports are those of the first finished one."""
+
+    videoUrl = MediaUrlField(source="first_completed.video")
+    thumbnailUrl = MediaUrlField(source="first_completed.thumbnail")
     variations = VariationResultSerializer(many=True)
-    exports = ExportsSerializer()
+    exports = ExportsSerializer(source="first_completed")
+
+    def to_representation(self, job: VideoJob) -> dict[str, Any]:
+        data = super().to_representation(job_results(job))
+        # No finished variation yet: every format is named, none has a URL.
+        data["exports"] = data["exports"] or dict.fromkeys(ExportsSerializer().fields)
+        return data
 
 
 class ClarificationSerializer(serializers.Serializer):
     questions = serializers.ListField(child=serializers.CharField())
 
+    def to_representation(self, clarification: dict[str, Any]) -> dict[str, Any] | None:
+        return super().to_representation(clarification) if clarification else None
+
 
 class JobSummarySerializer(serializers.Serializer):
     """What the job list shows per job; the job document extends it."""
 
-    job_id = serializers.IntegerField()
+    job_id = serializers.IntegerField(source="pk")
     status = serializers.ChoiceField(choices=JobStatus.choices)
-    videoName = serializers.CharField()
-    campaignId = serializers.UUIDField()
-    clientId = serializers.UUIDField()
+    videoName = serializers.CharField(source="video_name")
+    campaignId = serializers.UUIDField(source="campaign_id")
+    clientId = serializers.UUIDField(source="client_id")
     platform = serializers.CharField()
-    aspectRatio = serializers.CharField()
+    aspectRatio = serializers.CharField(source="aspect_ratio")
     duration = serializers.IntegerField()
-    numberOfVariations = serializers.IntegerField()
+    numberOfVariations = serializers.IntegerField(source="number_of_variations")
     approved = serializers.BooleanField()
-    estimatedCost = MoneyField()
-    actualCost = MoneyField()
-    progress = ProgressSerializer()
-    error = serializers.CharField(allow_null=True)
-    createdAt = serializers.DateTimeField()
-    updatedAt = serializers.DateTimeField()
-    thumbnailUrl = serializers.CharField(allow_null=True)
+    estimatedCost = MoneyField(source="estimated_cost")
+    actualCost = MoneyField(source="actual_cost")
+    progress = ProgressSerializer(source="*")
+    error = TextOrNullField()
+    createdAt = serializers.DateTimeField(source="created_at")
+    updatedAt = serializers.DateTimeField(source="updated_at")
+    thumbnailUrl = MediaUrlField(select=list_thumbnail_name)
 
 
 class JobSerializer(JobSummarySerializer):
-    """The job document of GET /jobs/{job_id} (CONTRACT.md)."""
+    """The job document of GET /jobs/{job_id} (docs/api.md)."""
 
     thumbnailUrl = None
-    costBreakdown = CostBreakdownSerializer()
-    storyboard = StoryboardEntrySerializer(many=True)
-    results = ResultsSerializer()
+    costBreakdown = CostBreakdownSerializer(source="cost_breakdown")
+    storyboard = StoryboardEntrySerializer(source="scenes", many=True)
+    results = ResultsSerializer(source="*")
     clarification = ClarificationSerializer(allow_null=True)
-    pollAfter = serializers.IntegerField()
+    pollAfter = PollAfterField()
 
 
 class GenerateResponseSerializer(serializers.Serializer):
-    job_id = serializers.IntegerField()
-    estimatedCost = MoneyField()
-    costBreakdown = CostBreakdownSerializer()
+    job_id = serializers.IntegerField(source="pk")
+    estimatedCost = MoneyField(source="estimated_cost")
+    costBreakdown = CostBreakdownSerializer(source="cost_breakdown")
     status = serializers.ChoiceField(choices=JobStatus.choices)
-    pollAfter = serializers.IntegerField()
+    pollAfter = PollAfterField()
 
 
 class RenderResponseSerializer(serializers.Serializer):
-    job_id = serializers.IntegerField()
+    job_id = serializers.IntegerField(source="pk")
     status = serializers.ChoiceField(choices=JobStatus.choices)
-    estimatedCost = MoneyField()
-    costBreakdown = CostBreakdownSerializer()
-
-
-class ErrorSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    detail = serializers.CharField()
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
+    estimatedCost = MoneyField(source="estimated_cost")
+    costBreakdown = CostBreakdownSerializer(source="cost_breakdown")
