@@ -1,5 +1,6 @@
 """One error envelope for every non-2xx answer: `{"code", "detail", "fields"?}`.
 
+The domain's refusals (videogen.errors) are given their HTTP status here and nowhere else.
 DRF's own handler runs first so that headers it sets (Retry-After on 429, WWW-Authenticate
 on 401) survive; we only reshape the body.
 """
@@ -13,6 +14,16 @@ from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
+
+from videogen.errors import (
+    BudgetExceeded,
+    DomainError,
+    InvalidState,
+    NotReady,
+    ProviderUnavailable,
+    SpendRefused,
+    UnknownScenes,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +49,24 @@ class ApiError(exceptions.APIException):
 class Conflict(ApiError):
     def __init__(self, detail: str, code: str = "invalid_state"):
         super().__init__(code, detail, status.HTTP_409_CONFLICT)
+
+
+# Most specific first: a domain error answers the status of the first class it is an instance of.
+DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
+    (BudgetExceeded, status.HTTP_429_TOO_MANY_REQUESTS),
+    (ProviderUnavailable, status.HTTP_503_SERVICE_UNAVAILABLE),
+    (InvalidState, status.HTTP_409_CONFLICT),
+    (NotReady, status.HTTP_409_CONFLICT),
+)
+
+
+def from_domain(exc: DomainError) -> exceptions.APIException:
+    """The API answer for a domain refusal: its code and message, the status above, Retry-After for spend."""
+    if isinstance(exc, UnknownScenes):
+        return exceptions.ValidationError({"scenes": [f"Unknown scene {number}." for number in exc.numbers]})
+    status_code = next((code for kind, code in DOMAIN_STATUS if isinstance(exc, kind)), status.HTTP_400_BAD_REQUEST)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, SpendRefused) else None
+    return ApiError(exc.code, exc.message, status_code, headers=headers)
 
 
 _DEFAULT_CODES = {
@@ -98,6 +127,8 @@ def _first_code(codes: Any) -> str | None:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        exc = from_domain(exc)
     response = exception_handler(exc, context)
     if response is None:
         # Unexpected error: log it with its traceback, answer a clean 500 envelope.

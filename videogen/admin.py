@@ -20,8 +20,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 
-from config.errors import ApiError
 from videogen import costs, ops, reports, services
+from videogen.errors import DomainError, IllegalTransition, InvalidState
 from videogen.models import (
     Asset,
     BudgetSettings,
@@ -31,7 +31,6 @@ from videogen.models import (
     SceneStatus,
     VideoJob,
 )
-from videogen.pipeline.state import IllegalTransition
 from videogen.signed_urls import media_url
 from videogen.storage import delete_quietly
 
@@ -242,7 +241,7 @@ class VideoJobAdmin(admin.ModelAdmin):
                 continue
             try:
                 services.cancel(job, reason=f"cancelled by {self._actor(request)}")
-            except ApiError:
+            except InvalidState:
                 job.refresh_from_db(fields=["status"])
                 outcome.skip(job.pk, f"is {job.status}")
                 continue
@@ -253,19 +252,14 @@ class VideoJobAdmin(admin.ModelAdmin):
     @admin.action(description="Retry selected jobs (refine with no changes)", permissions=["change"])
     def retry_jobs(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         outcome = ops.BulkOutcome("retried")
-        try:
-            services.ensure_can_spend()
-        except ApiError as exc:
-            outcome.skipped = [(job.pk, f"was not retried: {exc.detail}") for job in queryset.order_by("pk")]
-            return self._finish(request, outcome)
         for job in queryset.order_by("pk"):
             if not ops.can_retry(job):
                 outcome.skip(job.pk, f"is {job.status} (only stopped or finished jobs can be retried)")
                 continue
             try:
                 ops.retry(job)
-            except ApiError as exc:
-                outcome.skip(job.pk, f"was not retried: {exc.detail}")
+            except DomainError as exc:  # the budget or the circuit breaker refused; or the job moved meanwhile
+                outcome.skip(job.pk, f"was not retried: {exc}")
                 continue
             outcome.done.append(job.pk)
             self.log_change(request, job, "Retried from the ops console.")

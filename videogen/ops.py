@@ -62,9 +62,8 @@ def retry(job: VideoJob) -> VideoJob:
     """Refine with no changes: regenerates the scenes that have no image, or the whole storyboard.
 
     Allowed from the same statuses as the API's refine (failed, stalled, cancelled, ...). It spends,
-    so the daily budget and the circuit breaker are checked first (ApiError like the API's).
+    so refine checks the daily budget and the circuit breaker (SpendRefused, as for the API).
     """
-    services.ensure_can_spend()
     scenes = list(job.scenes.values_list("number", "status"))
     missing = [number for number, status in scenes if status != SceneStatus.COMPLETED]
     partial = bool(missing) and len(missing) < len(scenes)

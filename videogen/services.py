@@ -10,8 +10,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from config.errors import ApiError, Conflict
 from videogen import costs, metrics
+from videogen.errors import BudgetExceeded, IllegalTransition, InvalidState, ProviderUnavailable, UnknownScenes
 from videogen.models import (
     IdempotencyRecord,
     JobStatus,
@@ -22,7 +22,7 @@ from videogen.models import (
 )
 from videogen.pipeline import tasks
 from videogen.pipeline.queue import enqueue_on_commit
-from videogen.pipeline.state import REFINABLE, IllegalTransition, transition
+from videogen.pipeline.state import REFINABLE, transition
 from videogen.providers import circuit
 from videogen.storage import delete_quietly
 
@@ -34,24 +34,23 @@ IDEMPOTENCY_WINDOW = timedelta(hours=24)
 
 
 def ensure_can_spend() -> None:
-    """PRD 5.3 hard daily budget and PRD 3.4 circuit breaker: refuse new spend with a clear answer."""
+    """The hard daily budget and the provider circuit breaker: refuse new spend with a clear answer.
+
+    Raises BudgetExceeded or ProviderUnavailable (both SpendRefused, with `retry_after` seconds).
+    """
     budget = costs.budget_status()
     if budget.hard_exceeded:
-        raise ApiError(
-            "budget_exceeded",
+        raise BudgetExceeded(
             f"Today's spending limit of ${budget.hard_limit} is reached; new work resumes when the budget resets.",
-            429,
-            headers={"Retry-After": str(budget.seconds_until_reset)},
+            retry_after=budget.seconds_until_reset,
         )
     if budget.soft_exceeded:
         logger.warning("daily budget soft limit reached: spent %s of %s", budget.spent_today, budget.soft_limit)
     state = circuit.current_state()
     if state.is_open:
-        raise ApiError(
-            "provider_unavailable",
+        raise ProviderUnavailable(
             "The video provider is having trouble. Please try again in a few minutes.",
-            503,
-            headers={"Retry-After": str(max(state.retry_after, 1)) if state.retry_after else "300"},
+            retry_after=max(state.retry_after, 1) if state.retry_after else 300,
         )
 
 
@@ -114,18 +113,21 @@ def approve(job: VideoJob) -> VideoJob:
         approved=True, updated_at=timezone.now()
     )
     if not updated:
-        raise Conflict(f"Only a finished storyboard can be approved; this job is {job.status}.")
+        raise InvalidState(f"Only a finished storyboard can be approved; this job is {job.status}.")
     job.refresh_from_db()
     return job
+
+
+NOT_RENDERABLE = "Rendering starts from a finished storyboard; this job is {}."
 
 
 def start_render(job: VideoJob) -> VideoJob:
     """Approves implicitly and queues one render per variation, in parallel."""
     if job.status != JobStatus.STORYBOARD_COMPLETE:
-        raise Conflict(f"Rendering starts from a finished storyboard; this job is {job.status}.")
+        raise InvalidState(NOT_RENDERABLE.format(job.status))
     failed = list(job.scenes.exclude(status=SceneStatus.COMPLETED).values_list("number", flat=True))
     if failed:
-        raise Conflict(
+        raise InvalidState(
             f"Scenes {', '.join(map(str, failed))} have no image yet. Refine them before rendering.",
             code="scenes_incomplete",
         )
@@ -138,7 +140,7 @@ def start_render(job: VideoJob) -> VideoJob:
                 estimated_time_remaining=job.duration * 4, message="render requested",
             )
         except IllegalTransition as exc:
-            raise Conflict(f"Rendering starts from a finished storyboard; this job is {exc.current}.") from None
+            raise InvalidState(NOT_RENDERABLE.format(exc.current)) from None
         _reset_variations(job)
         for index in range(1, job.number_of_variations + 1):
             enqueue_on_commit(tasks.RENDER_VARIATION, job.pk, index, job.run)
@@ -162,19 +164,19 @@ def _delete_variation_files(variation: Variation) -> None:
 # --- Refine -----------------------------------------------------------------------------------
 
 
+NOT_REFINABLE = "A job can be refined once its current stage has finished; this job is {}."
 REFINABLE_FIELDS = ("creative_prompt", "keywords", "style_presets", "assets")
 
 
 def refine(job: VideoJob, *, changes: dict[str, Any], scenes: list[int] | None) -> VideoJob:
     """Re-runs the storyboard: only `scenes` if given (others kept), else the whole thing."""
-    if job.status not in REFINABLE:
-        raise Conflict(f"A job can be refined once its current stage has finished; this job is {job.status}.")
-    ensure_can_spend()  # regenerating scenes is new spend
     if scenes:
-        known = set(job.scenes.values_list("number", flat=True))
-        unknown = sorted(set(scenes) - known)
+        unknown = set(scenes) - {scene.number for scene in job.scenes.all()}
         if unknown:
-            raise ApiError("validation_error", "Unknown scene numbers.", 400)
+            raise UnknownScenes(sorted(unknown))
+    if job.status not in REFINABLE:
+        raise InvalidState(NOT_REFINABLE.format(job.status))
+    ensure_can_spend()  # regenerating scenes is new spend
     with transaction.atomic():
         try:
             job = transition(
@@ -185,8 +187,7 @@ def refine(job: VideoJob, *, changes: dict[str, Any], scenes: list[int] | None) 
                 event_data={"scenes": scenes or "all", "changed": sorted(changes)}, **changes,
             )
         except IllegalTransition as exc:
-            raise Conflict(f"A job can be refined once its current stage has finished; this job is {exc.current}.") \
-                from None
+            raise InvalidState(NOT_REFINABLE.format(exc.current)) from None
         for variation in Variation.objects.filter(job=job):
             _delete_variation_files(variation)
         Variation.objects.filter(job=job).delete()
@@ -210,14 +211,14 @@ def cancel(job: VideoJob, *, reason: str = "cancelled by the user") -> VideoJob:
     if job.status == JobStatus.CANCELLED:
         return job
     if job.status == JobStatus.COMPLETED:
-        raise Conflict("A completed job cannot be cancelled.")
+        raise InvalidState("A completed job cannot be cancelled.")
     with transaction.atomic():
         try:
             job = transition(job.pk, JobStatus.CANCELLED, new_run=True, message=reason, error="")
         except IllegalTransition as exc:
             if exc.current == JobStatus.CANCELLED:
                 return VideoJob.objects.get(pk=job.pk)
-            raise Conflict(f"This job can no longer be cancelled; it is {exc.current}.") from None
+            raise InvalidState(f"This job can no longer be cancelled; it is {exc.current}.") from None
         Variation.objects.filter(job=job).exclude(
             status__in=[VariationStatus.COMPLETED, VariationStatus.FAILED]
         ).update(status=VariationStatus.CANCELLED)

@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 
 from campaigns.models import Campaign
 from clients.models import Membership
-from config.errors import Conflict, ErrorSerializer
+from config.errors import ErrorSerializer
 from config.tenancy import role_for
 from config.throttles import (
     ApproveThrottle,
@@ -37,6 +37,7 @@ from config.throttles import (
 from videogen import metrics, selectors, services
 from videogen.api import serializers as s
 from videogen.api.signing import stored_file_response
+from videogen.errors import NotReady
 from videogen.models import Asset, JobStatus, VideoJob
 
 ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 404, 409, 429)}
@@ -221,12 +222,7 @@ class RefineView(APIView):
         serializer.is_valid(raise_exception=True)
         if "assets" in serializer.validated_data:
             _check_assets(serializer.validated_data["assets"], job.client_id)
-        scenes = serializer.validated_data.get("scenes")
-        if scenes:
-            unknown = sorted(set(scenes) - {scene.number for scene in job.scenes.all()})
-            if unknown:
-                raise serializers.ValidationError({"scenes": [f"Unknown scene {n}." for n in unknown]})
-        job = services.refine(job, changes=serializer.job_changes(), scenes=scenes)
+        job = services.refine(job, changes=serializer.job_changes(), scenes=serializer.validated_data.get("scenes"))
         return _job_response(job, request, status.HTTP_202_ACCEPTED)
 
 
@@ -256,7 +252,7 @@ class JobDataView(APIView):
         index = _variation_param(request)
         variation, name = selectors.media_for_download(job, fmt=fmt, variation_index=index)
         if not name:
-            raise Conflict(f"The {fmt} file is not ready yet.", code="not_ready")
+            raise NotReady(f"The {fmt} file is not ready yet.")
         filename = f"{_slug(job.video_name)}-v{variation.index}.{fmt}"
         return stored_file_response(request, name, content_type=CONTENT_TYPES[fmt],
                                     disposition=content_disposition_header(True, filename))
@@ -286,8 +282,7 @@ class JobThumbnailView(APIView):
         job = _job_or_404(request, job_id)
         name = selectors.thumbnail_name(job)
         if not name:
-            raise Conflict("There is no thumbnail yet: neither the video nor a storyboard image exists.",
-                           code="not_ready")
+            raise NotReady("There is no thumbnail yet: neither the video nor a storyboard image exists.")
         if mimetypes.guess_type(name)[0] == "image/jpeg":
             return FileResponse(default_storage.open(name, "rb"), content_type="image/jpeg")
         return HttpResponse(_as_jpeg(name), content_type="image/jpeg")

@@ -16,6 +16,7 @@ from django.db.models.functions import Greatest
 from django.dispatch import Signal
 from django.utils import timezone
 
+from videogen.errors import IllegalTransition  # raised here; importable from here as before
 from videogen.models import JobEvent, JobStatus, VideoJob
 
 logger = logging.getLogger(__name__)
@@ -64,14 +65,6 @@ def bump_version(job_id: int) -> None:
     a variation moved). Call it after the write, in the same transaction when there is one."""
     VideoJob.objects.filter(pk=job_id).update(version=F("version") + 1)
     _announce(job_id, status_changed=False)
-
-
-class IllegalTransition(Exception):
-    def __init__(self, job_id: int, to_status: str, current: str | None):
-        super().__init__(f"job {job_id}: cannot go from {current} to {to_status}")
-        self.job_id = job_id
-        self.to_status = to_status
-        self.current = current
 
 
 def can_transition(current: str, to_status: str) -> bool:
