@@ -72,16 +72,20 @@ def swatches(colours: Any) -> str:
     )
 
 
-def logo_preview(logo: str) -> str:
-    """The client's logo: a stored file (signed URL) or an external http(s) image."""
-    if not logo:
-        return "—"
-    if logo.startswith(("http://", "https://")):
-        url = logo
-    elif "://" not in logo and default_storage.exists(logo):
-        url = sign_media_url(logo)
+def logo_preview(client: Client) -> str:
+    """The client's logo: its own uploaded asset (signed URL) or an external http(s) image.
+
+    Only an asset row of this client is ever signed; a stored string is never turned into a storage name.
+    """
+    asset = client.logo_asset
+    if asset is not None and asset.client_id == client.pk:
+        if not default_storage.exists(asset.file.name):
+            return format_html("<code>{}</code> (not found in storage)", asset.filename or asset.pk)
+        url = sign_media_url(asset.file.name)
+    elif client.logo_url.lower().startswith(("http://", "https://")):
+        url = client.logo_url
     else:
-        return format_html("<code>{}</code> (not found in storage)", logo)
+        return "—"
     return format_html('<img src="{}" alt="logo" style="max-height:80px;max-width:240px">', url)
 
 
@@ -91,7 +95,28 @@ class ClientForm(forms.ModelForm):
 
     class Meta:
         model = Client
-        fields = ["name", "brand_voice", "visual_style", "forbidden_elements", "color_palette", "logo_url"]
+        fields = ["name", "brand_voice", "visual_style", "forbidden_elements", "color_palette", "logo_url",
+                  "logo_asset", "daily_budget"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from videogen.models import Asset
+
+        # Only this client's own images can be its logo (none before it exists).
+        own = Asset.objects.filter(client_id=self.instance.pk, type=Asset.Kind.IMAGE) if self.instance.pk else None
+        self.fields["logo_asset"].queryset = own if own is not None else Asset.objects.none()
+        self.fields["logo_url"].help_text = "An external http(s) image; or pick one of the client's uploads below."
+
+    def clean_logo_url(self) -> str:
+        from clients.services import check_logo_url
+        from videogen.netguard import UnsafeURL
+
+        url = self.cleaned_data.get("logo_url", "")
+        try:
+            check_logo_url(url)
+        except UnsafeURL as exc:
+            raise ValidationError(str(exc)) from None
+        return url
 
 
 class MembershipInline(admin.TabularInline):
@@ -124,7 +149,8 @@ class ClientAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name"]}),
         ("Brand guidelines", {"fields": ["brand_voice", "visual_style", "forbidden_elements", "color_palette",
-                                         "palette", "logo_url", "logo"]}),
+                                         "palette", "logo_url", "logo_asset", "logo"]}),
+        ("Spend", {"fields": ["daily_budget"]}),
         ("Times", {"fields": ["created_at", "updated_at"]}),
     ]
     inlines = [MembershipInline, CampaignInline]
@@ -140,7 +166,7 @@ class ClientAdmin(admin.ModelAdmin):
 
     @admin.display(description="logo preview")
     def logo(self, client: Client) -> str:
-        return logo_preview(client.logo_url)
+        return logo_preview(client)
 
     @admin.display(description="members", ordering="_members")
     def member_count(self, client: Client) -> int:

@@ -20,6 +20,7 @@ from clients import services
 from clients.models import Client, Membership, hex_colour
 from config.errors import Conflict, ErrorSerializer
 from config.tenancy import TenantScopedViewSetMixin, role_for
+from videogen.netguard import UnsafeURL
 
 
 class BrandGuidelinesSerializer(serializers.Serializer):
@@ -28,13 +29,35 @@ class BrandGuidelinesSerializer(serializers.Serializer):
     forbiddenElements = serializers.ListField(
         source="forbidden_elements", child=serializers.CharField(max_length=200), max_length=50, required=False
     )
-    logoUrl = serializers.CharField(source="logo_url", max_length=1000, required=False, allow_blank=True)
+    logoUrl = serializers.CharField(
+        source="logo_url", max_length=1000, required=False, allow_blank=True,
+        help_text="An external http(s) image on the public internet (fetched at render time). For an uploaded "
+                  "logo use `logoAssetId`.",
+    )
+    logoAssetId = serializers.UUIDField(
+        source="logo_asset_id", required=False, allow_null=True,
+        help_text="The id of one of this client's uploaded image assets, used as its logo.",
+    )
     colorPalette = serializers.ListField(
         source="color_palette",
         child=serializers.CharField(max_length=7, validators=[hex_colour]),
         max_length=12,
         required=False,
     )
+
+
+    def validate_logoUrl(self, value: str) -> str:  # noqa: N802 - DRF names validators after the field
+        try:
+            services.check_logo_url(value)
+        except UnsafeURL as exc:
+            raise serializers.ValidationError(str(exc)) from None
+        return value
+
+    def validate_logoAssetId(self, value: Any) -> Any:  # noqa: N802
+        client = self.root.instance if isinstance(self.root.instance, Client) else None
+        if value is not None and not services.is_own_logo_asset(client, value):
+            raise serializers.ValidationError("No image asset with this id for this client.")
+        return value
 
 
 class ClientSerializer(serializers.ModelSerializer):

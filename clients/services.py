@@ -18,6 +18,30 @@ def create_client(*, user: Any, **fields: Any) -> Client:
     return client
 
 
+def check_logo_url(url: str) -> None:
+    """Raises UnsafeURL unless `url` is empty or an http(s) URL that the SSRF guard lets through.
+
+    A host that does not resolve now is accepted: the render resolves and vets it again when it fetches.
+    """
+    from videogen.netguard import UnresolvableHost, check_public_url
+
+    if not url:
+        return
+    try:
+        check_public_url(url)
+    except UnresolvableHost:
+        pass
+
+
+def is_own_logo_asset(client: Client | None, asset_id: Any) -> bool:
+    """True if `asset_id` is an image uploaded for `client` (a client being created owns no asset yet)."""
+    from videogen.models import Asset
+
+    if client is None or client.pk is None:
+        return False
+    return Asset.objects.filter(pk=asset_id, client_id=client.pk, type=Asset.Kind.IMAGE).exists()
+
+
 class LastOwner(Exception):
     """A client always keeps at least one owner, or nobody could manage it any more."""
 

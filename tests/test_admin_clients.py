@@ -8,6 +8,7 @@ from django.urls import reverse
 from clients.models import Client, Membership
 from tests import media_files
 from tests.factories import AssetFactory, CampaignFactory, ClientFactory, MembershipFactory, UserFactory
+from videogen.models import Asset
 from videogen.storage import save_file
 
 pytestmark = pytest.mark.django_db
@@ -35,8 +36,10 @@ def test_swatches_never_render_a_malformed_colour(admin_client):
 
 
 def test_client_page_previews_a_stored_logo_through_a_signed_url(admin_client, tmp_path):
-    logo = save_file("uploads/logo.png", media_files.png(tmp_path / "logo.png"))
-    brand = ClientFactory(logo_url=logo)
+    brand = ClientFactory(logo_url="")
+    logo = save_file(f"uploads/{brand.id}/logo.png", media_files.png(tmp_path / "logo.png"))
+    brand.logo_asset = Asset.objects.create(client=brand, file=logo, type="image", mime_type="image/png", size=1)
+    brand.save()
 
     body = admin_client.get(client_page(brand)).content.decode()
 
@@ -55,7 +58,7 @@ def test_brand_guidelines_are_edited_as_text_and_stored_as_lists(admin_client):
     response = admin_client.post(reverse("admin:clients_client_add"), {
         "name": "Northwind", "brand_voice": "calm", "visual_style": "clean",
         "forbidden_elements": "competitor logos\nstock photography\n", "color_palette": "#ff6b6b, #4ECDC4 #FFE66D",
-        "logo_url": "",
+        "logo_url": "", "logo_asset": "", "daily_budget": "",
         "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0",
         "campaigns-TOTAL_FORMS": "0", "campaigns-INITIAL_FORMS": "0",
     })
@@ -135,3 +138,35 @@ def test_video_asset_page_shows_a_player(admin_client):
     body = admin_client.get(reverse("admin:videogen_asset_change", args=[asset.pk])).content.decode()
 
     assert '<video class="vg-preview" controls preload="metadata" src="/media/signed/' in body
+
+
+def _client_form(brand, **fields):
+    data = {
+        "name": brand.name, "brand_voice": "", "visual_style": "", "forbidden_elements": "", "color_palette": "",
+        "logo_url": "", "logo_asset": "", "daily_budget": "",
+        "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0",
+        "campaigns-TOTAL_FORMS": "0", "campaigns-INITIAL_FORMS": "0",
+    }
+    data.update(fields)
+    return data
+
+
+@pytest.mark.parametrize("value", ["storyboards/1/scene_1.png", "file:///etc/passwd", "http://169.254.169.254/"])
+def test_admin_refuses_a_logo_url_that_is_not_a_public_http_url(admin_client, value):
+    brand = ClientFactory()
+
+    response = admin_client.post(client_page(brand), _client_form(brand, logo_url=value))
+
+    assert response.status_code == 200
+    assert Client.objects.get(pk=brand.pk).logo_url == ""
+
+
+def test_admin_offers_only_the_clients_own_images_as_its_logo(admin_client, tmp_path):
+    brand, other = ClientFactory(), ClientFactory()
+    theirs = Asset.objects.create(client=other, file=f"uploads/{other.id}/x.png", type="image", mime_type="image/png",
+                                  size=1)
+
+    response = admin_client.post(client_page(brand), _client_form(brand, logo_asset=str(theirs.pk)))
+
+    assert response.status_code == 200
+    assert Client.objects.get(pk=brand.pk).logo_asset is None

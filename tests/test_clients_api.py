@@ -14,7 +14,8 @@ GUIDELINES = {
     "brandVoice": "playful, energetic",
     "visualStyle": "bright colours, high contrast",
     "forbiddenElements": ["competitor logos"],
-    "logoUrl": "uploads/logo.png",
+    "logoUrl": "https://8.8.8.8/brand/logo.png",
+    "logoAssetId": None,
     "colorPalette": ["#FF6B6B", "#4ECDC4", "#FFE66D"],
 }
 
@@ -66,6 +67,7 @@ def test_client_without_guidelines_gets_empty_ones(api):
         "visualStyle": "",
         "forbiddenElements": [],
         "logoUrl": "",
+        "logoAssetId": None,
         "colorPalette": [],
     }
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.local_http import LocalHTTPServer
 from videogen.netguard import FetchFailed, UnsafeURL, check_public_url, fetch_public
 
 REFUSED_ADDRESSES = {
@@ -123,37 +122,6 @@ def test_allowed_hosts_default_to_the_setting(settings):
 # --- fetch_public against a real local server ------------------------------------------------
 
 
-class _Server:
-    def __init__(self, routes):
-        self.requests: list[dict] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                outer.requests.append({"path": self.path, "host": self.headers.get("Host")})
-                status, headers, body = routes(self.path)
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 def _routes(path):
     if path == "/logo.png":
         return 200, {"Content-Type": "image/png", "Content-Length": "5"}, b"PNG!!"
@@ -169,7 +137,7 @@ def _routes(path):
 
 
 def test_fetch_public_returns_the_body_from_an_allowed_host():
-    with _Server(_routes) as server:
+    with LocalHTTPServer(_routes) as server:
         body = fetch_public(
             f"http://localhost:{server.port}/logo.png", max_bytes=100, timeout=5, allowed_hosts=["localhost"]
         )
@@ -177,7 +145,7 @@ def test_fetch_public_returns_the_body_from_an_allowed_host():
 
 
 def test_fetch_public_refuses_a_loopback_host_that_is_not_allowed():
-    with _Server(_routes) as server:
+    with LocalHTTPServer(_routes) as server:
         with pytest.raises(UnsafeURL):
             fetch_public(f"http://127.0.0.1:{server.port}/logo.png", max_bytes=100, timeout=5, allowed_hosts=())
     assert server.requests == []
@@ -185,7 +153,7 @@ def test_fetch_public_refuses_a_loopback_host_that_is_not_allowed():
 
 @pytest.mark.parametrize("path", ["/big", "/big-declared"])
 def test_fetch_public_stops_past_max_bytes(path):
-    with _Server(_routes) as server:
+    with LocalHTTPServer(_routes) as server:
         with pytest.raises(FetchFailed, match="larger"):
             fetch_public(
                 f"http://localhost:{server.port}{path}", max_bytes=1000, timeout=5, allowed_hosts=["localhost"]
@@ -193,7 +161,7 @@ def test_fetch_public_stops_past_max_bytes(path):
 
 
 def test_fetch_public_follows_redirects_within_vetted_hosts():
-    with _Server(_routes) as server:
+    with LocalHTTPServer(_routes) as server:
         body = fetch_public(
             f"http://localhost:{server.port}/to-logo", max_bytes=100, timeout=5, allowed_hosts=["localhost"]
         )
@@ -202,7 +170,7 @@ def test_fetch_public_follows_redirects_within_vetted_hosts():
 
 
 def test_fetch_public_does_not_follow_a_redirect_to_an_unvetted_host():
-    with _Server(_routes) as server:
+    with LocalHTTPServer(_routes) as server:
         target = f"http://127.0.0.1:{server.port}/logo.png"  # same server, but not an allowed host name
         with pytest.raises(UnsafeURL):
             fetch_public(
@@ -212,7 +180,7 @@ def test_fetch_public_does_not_follow_a_redirect_to_an_unvetted_host():
 
 
 def test_fetch_public_does_not_follow_a_redirect_to_cloud_metadata():
-    with _Server(_routes) as server:
+    with LocalHTTPServer(_routes) as server:
         with pytest.raises(UnsafeURL):
             fetch_public(
                 f"http://localhost:{server.port}/to?http://169.254.169.254/latest/meta-data/",
@@ -236,7 +204,7 @@ def test_fetch_public_connects_to_the_address_it_vetted_and_keeps_the_host_heade
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
 
     monkeypatch.setattr(socket, "getaddrinfo", rebinding_resolver)
-    with _Server(_routes) as server:
+    with LocalHTTPServer(_routes) as server:
         body = fetch_public(
             f"http://rebind.example:{server.port}/logo.png", max_bytes=100, timeout=5, allowed_hosts=["rebind.example"]
         )
@@ -246,7 +214,7 @@ def test_fetch_public_connects_to_the_address_it_vetted_and_keeps_the_host_heade
 
 
 def test_fetch_public_reports_http_errors():
-    with _Server(_routes) as server:
+    with LocalHTTPServer(_routes) as server:
         with pytest.raises(FetchFailed, match="404"):
             fetch_public(
                 f"http://localhost:{server.port}/missing", max_bytes=100, timeout=5, allowed_hosts=["localhost"]

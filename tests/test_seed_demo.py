@@ -58,9 +58,10 @@ def test_client_has_brand_guidelines_and_a_stored_logo(db):
     assert len(client.color_palette) == 3
     assert client.brand_voice and client.visual_style and client.forbidden_elements
     logo = Asset.objects.get(client=client, role=Asset.Role.LOGO)
-    assert client.logo_url == logo.file.name
-    assert client.logo_url.startswith(f"uploads/{client.id}/")
-    with default_storage.open(client.logo_url) as handle, Image.open(handle) as image:
+    assert client.logo_asset == logo
+    assert client.logo_url == ""
+    assert logo.file.name.startswith(f"uploads/{client.id}/")
+    with default_storage.open(logo.file.name) as handle, Image.open(handle) as image:
         assert image.format == "PNG"
 
 
@@ -72,9 +73,9 @@ def test_campaign_has_a_brief(db):
 
 def test_lost_logo_file_is_replaced(db):
     client_id = seed()["clientId"]
-    default_storage.delete(Client.objects.get(id=client_id).logo_url)
+    default_storage.delete(Client.objects.get(id=client_id).logo_asset.file.name)
 
     seed()
 
-    assert default_storage.exists(Client.objects.get(id=client_id).logo_url)
+    assert default_storage.exists(Client.objects.get(id=client_id).logo_asset.file.name)
     assert Asset.objects.filter(role=Asset.Role.LOGO).count() == 1

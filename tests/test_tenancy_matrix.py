@@ -289,3 +289,57 @@ def test_another_tenants_viewer_cannot_reach_my_objects_either(world):
     assert api.get(f"/api/v2/jobs/{world.my_job.pk}").status_code == 404
     assert api.get(f"/api/v2/campaigns/{world.mine.campaign.id}/").status_code == 404
     assert api.get(f"/api/v2/clients/{world.mine.client.id}/members/").status_code == 404
+
+
+# Every request field that can hold a storage name, a URL or a reference to a stored file, fed another
+# tenant's file (by storage name, by asset id, by signed URL path). Each is refused with a 400 on that
+# field and changes nothing. Server-written names (scene images, variation outputs, asset files, the scene
+# cache) never come from a request; see the render's logo tests (tests/test_logo_sources.py) for the
+# read side.
+def _their_storyboard_name(w: World) -> str:
+    return w.their_storyboard.scenes.order_by("number").first().image.name
+
+
+STORAGE_REFERENCE_FIELDS = [
+    ("client logoUrl = their storage name", "patch", lambda w: f"/api/v2/clients/{w.mine.client.id}/",
+     lambda w: {"brandGuidelines": {"logoUrl": _their_storyboard_name(w)}}, "brandGuidelines.logoUrl"),
+    ("client logoUrl = traversal", "patch", lambda w: f"/api/v2/clients/{w.mine.client.id}/",
+     lambda w: {"brandGuidelines": {"logoUrl": f"uploads/{w.mine.client.id}/../../{_their_storyboard_name(w)}"}},
+     "brandGuidelines.logoUrl"),
+    ("client logoUrl = file URL", "patch", lambda w: f"/api/v2/clients/{w.mine.client.id}/",
+     lambda w: {"brandGuidelines": {"logoUrl": f"file:///{_their_storyboard_name(w)}"}}, "brandGuidelines.logoUrl"),
+    ("client logoUrl = loopback URL of the media route", "patch", lambda w: f"/api/v2/clients/{w.mine.client.id}/",
+     lambda w: {"brandGuidelines": {"logoUrl": f"http://127.0.0.1/media/{_their_storyboard_name(w)}"}},
+     "brandGuidelines.logoUrl"),
+    ("client logoUrl = storage name on create", "post", lambda w: "/api/v2/clients/",
+     lambda w: {"name": "x", "brandGuidelines": {"logoUrl": _their_storyboard_name(w)}}, "brandGuidelines.logoUrl"),
+    ("client logoAssetId = their asset", "patch", lambda w: f"/api/v2/clients/{w.mine.client.id}/",
+     lambda w: {"brandGuidelines": {"logoAssetId": str(w.their_asset.id)}}, "brandGuidelines.logoAssetId"),
+    ("client logoAssetId = their asset on create", "post", lambda w: "/api/v2/clients/",
+     lambda w: {"name": "x", "brandGuidelines": {"logoAssetId": str(w.their_asset.id)}},
+     "brandGuidelines.logoAssetId"),
+    ("generate assets[].id = their logo asset", "post", lambda w: "/api/v2/generate",
+     lambda w: {**_generate(w, False, campaign="mine", client="mine"),
+                "assets": [{"id": str(w.their_asset.id), "role": "logo"}]}, "assets"),
+    ("generate assets[].id = a storage name", "post", lambda w: "/api/v2/generate",
+     lambda w: {**_generate(w, False, campaign="mine", client="mine"),
+                "assets": [{"id": _their_storyboard_name(w), "role": "logo"}]}, "assets[0].id"),
+    ("refine assets[].id = their scene asset", "post", lambda w: f"/api/v2/jobs/{w.my_job.pk}/refine",
+     lambda w: {"assets": [{"id": str(w.their_asset.id), "role": "scene", "sceneNumber": 1}]}, "assets"),
+    ("refine assets[].id = a storage name", "post", lambda w: f"/api/v2/jobs/{w.my_job.pk}/refine",
+     lambda w: {"assets": [{"id": _their_storyboard_name(w)}]}, "assets[0].id"),
+]
+
+
+@pytest.mark.parametrize("name, method, path, body, field", STORAGE_REFERENCE_FIELDS,
+                         ids=[row[0] for row in STORAGE_REFERENCE_FIELDS])
+def test_fields_holding_a_file_reference_refuse_another_tenants_files(world, tasks, name, method, path, body, field):
+    api = bearer_client(world.mine.owner)
+    before = snapshot()
+
+    response = getattr(api, method)(path(world), body(world), format="json")
+
+    assert response.status_code == 400, response.content
+    assert field in response.json()["fields"], response.json()
+    assert snapshot() == before
+    assert tasks.queued == []

@@ -26,7 +26,7 @@ from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
 
-__all__ = ["UnsafeURL", "FetchFailed", "check_public_url", "fetch_public", "is_public_address"]
+__all__ = ["UnsafeURL", "UnresolvableHost", "FetchFailed", "check_public_url", "fetch_public", "is_public_address"]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -58,6 +58,11 @@ MAX_REDIRECTS = 3
 
 class UnsafeURL(ValueError):
     """The URL may not be requested: wrong scheme, or a host that is not on the public internet."""
+
+
+class UnresolvableHost(UnsafeURL):
+    """The host has no address right now. Refused for a fetch; a check at save time may accept it, since
+    every fetch resolves and vets the host again."""
 
 
 class FetchFailed(Exception):
@@ -122,13 +127,13 @@ def _resolve(host: str, port: int) -> tuple[str, ...]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, OSError) as exc:
-        raise UnsafeURL(f"The host {host!r} could not be resolved.") from exc
+        raise UnresolvableHost(f"The host {host!r} could not be resolved.") from exc
     addresses: list[str] = []
     for _family, _type, _proto, _name, sockaddr in infos:
         if sockaddr[0] not in addresses:
             addresses.append(sockaddr[0])
     if not addresses:
-        raise UnsafeURL(f"The host {host!r} could not be resolved.")
+        raise UnresolvableHost(f"The host {host!r} could not be resolved.")
     return tuple(addresses)
 
 

@@ -156,13 +156,61 @@ def _collect(job: VideoJob, prediction: Prediction, provider: Provider, name: st
     return True
 
 
+LOGO_MAX_BYTES = 5 * 1024 * 1024
+LOGO_FETCH_SECONDS = 10.0
+LOGO_MAX_PIXELS = 4096 * 4096
+
+
 def _logo_path(job: VideoJob, stack: ExitStack) -> str | None:
-    logo_ids = [ref["id"] for ref in job.assets or [] if ref.get("role") == "logo"]
-    logo = Asset.objects.filter(id__in=logo_ids, client_id=job.client_id, type=Asset.Kind.IMAGE).first()
-    name = logo.file.name if logo else (job.client.logo_url or "")
-    if not name or "://" in name or not default_storage.exists(name):
+    """The end card's logo as a local file, or None.
+
+    Only two sources, neither of which turns a stored string into a storage name: an image asset row of
+    the job's own client (a `logo` asset of the job, else the client's `logo_asset`), or the client's
+    external http(s) `logo_url`, fetched through the SSRF guard and decoded as an image first.
+    """
+    asset = _logo_asset(job)
+    if asset is not None:
+        if not default_storage.exists(asset.file.name):
+            return None
+        return str(stack.enter_context(local_copy(asset.file.name)))
+    url = job.client.logo_url or ""
+    if url.lower().startswith(("http://", "https://")):
+        return _fetched_logo(job, url, stack)
+    return None
+
+
+def _logo_asset(job: VideoJob) -> Asset | None:
+    own_images = Asset.objects.filter(client_id=job.client_id, type=Asset.Kind.IMAGE)
+    logo_ids = [ref.get("id") for ref in job.assets or [] if isinstance(ref, dict) and ref.get("role") == "logo"]
+    logo = own_images.filter(id__in=logo_ids).first() if logo_ids else None
+    if logo is None and job.client.logo_asset_id:
+        logo = own_images.filter(id=job.client.logo_asset_id).first()
+    return logo
+
+
+def _fetched_logo(job: VideoJob, url: str, stack: ExitStack) -> str | None:
+    """Downloads an external logo (public addresses only, size-limited) and keeps it if it decodes."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    from videogen.netguard import FetchFailed, UnsafeURL, fetch_public
+
+    try:
+        body = fetch_public(url, max_bytes=LOGO_MAX_BYTES, timeout=LOGO_FETCH_SECONDS)
+        with Image.open(BytesIO(body)) as image:
+            if image.format not in ("PNG", "JPEG", "WEBP", "GIF") or image.width * image.height > LOGO_MAX_PIXELS:
+                raise ValueError(f"not a usable logo image ({image.format}, {image.width}x{image.height})")
+            image.verify()
+    except (UnsafeURL, FetchFailed, OSError, ValueError, Image.DecompressionBombError) as exc:
+        # A missing logo is better than no video: the end card is drawn without it.
+        logger.warning("job %s: client logo URL skipped: %s", job.pk, exc)
         return None
-    return str(stack.enter_context(local_copy(name)))
+    folder = work_dir("logo-")
+    stack.callback(shutil.rmtree, folder, True)
+    path = folder / "logo"
+    path.write_bytes(body)
+    return str(path)
 
 
 def _assemble(job: VideoJob, variation: Variation) -> None:

@@ -88,13 +88,14 @@ class Command(BaseCommand):
 
     def _logo(self, client: Client, user: Any) -> None:
         """Keeps the stored logo if it is still there; otherwise uploads a fresh one through the asset service."""
-        logo = Asset.objects.filter(client=client, role=Asset.Role.LOGO, file=client.logo_url).first()
+        logo = client.logo_asset if client.logo_asset_id and client.logo_asset.client_id == client.pk else None
         if logo is not None and not default_storage.exists(logo.file.name):
             logo.delete()  # its file is gone (media wiped): a row pointing at nothing helps no one
             logo = None
         if logo is None:
             upload = SimpleUploadedFile("northwind-logo.png", _logo_png(), content_type="image/png")
             logo = assets.store_asset(client=client, upload=upload, user=user, role=Asset.Role.LOGO)
-        # A storage name, not a URL: the pipeline opens it from storage for the end card.
-        client.logo_url = logo.file.name
-        client.save(update_fields=["logo_url", "updated_at"])
+        # The client's own asset, by reference: the pipeline opens it from storage for the end card.
+        client.logo_asset = logo
+        client.logo_url = ""
+        client.save(update_fields=["logo_asset", "logo_url", "updated_at"])
