@@ -247,6 +247,7 @@ REST_FRAMEWORK = {
         "render": os.environ.get("THROTTLE_RENDER", "2/min"),
         "refine": os.environ.get("THROTTLE_REFINE", "3/min"),
         "list": os.environ.get("THROTTLE_LIST", "30/min"),
+        "analytics": os.environ.get("THROTTLE_ANALYTICS", "30/min"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # `?format=` is the /data endpoint's own parameter (mp4|gif|webm), not renderer negotiation.

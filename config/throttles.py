@@ -41,6 +41,10 @@ class ListThrottle(SharedCacheUserThrottle):
     scope = "list"
 
 
+class AnalyticsThrottle(SharedCacheUserThrottle):
+    scope = "analytics"
+
+
 class PollThrottle(SharedCacheUserThrottle):
     """30/min per user *and job*: a marketer watching 20 jobs at once is not throttled."""
 

@@ -122,6 +122,8 @@ class VideoJob(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     storyboard_started_at = models.DateTimeField(null=True, blank=True)
     storyboard_completed_at = models.DateTimeField(null=True, blank=True)
+    # When the current storyboard was approved (explicitly, or implicitly by /render); cleared by a refine.
+    approved_at = models.DateTimeField(null=True, blank=True)
     render_started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -133,6 +135,11 @@ class VideoJob(models.Model):
             models.Index(fields=["client"]),
             models.Index(fields=["updated_at"]),
             models.Index(fields=["status", "updated_at"]),
+            # Analytics (videogen/analytics.py) reads one client's jobs by the day they started,
+            # finished and got their storyboard.
+            models.Index(fields=["client", "created_at"], name="videojob_client_created"),
+            models.Index(fields=["client", "finished_at"], name="videojob_client_finished"),
+            models.Index(fields=["client", "storyboard_completed_at"], name="videojob_client_storyboard"),
         ]
 
     def __str__(self) -> str:
@@ -288,6 +295,12 @@ class CostEntry(models.Model):
 class JobEvent(models.Model):
     """The job's timeline: state changes, provider calls and their errors, ops actions."""
 
+    # One per accepted refine request from the API, whatever it regenerates; analytics counts
+    # refinements from these rows. An ops retry from the admin re-runs the storyboard too, but is
+    # recorded as RETRY: it repairs a failure, it is not the marketer asking for changes.
+    REFINE = "refine"
+    RETRY = "retry"
+
     job = models.ForeignKey(VideoJob, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30)
     from_status = models.CharField(max_length=24, blank=True)
@@ -298,7 +311,10 @@ class JobEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["job", "created_at"])]
+        indexes = [
+            models.Index(fields=["job", "created_at"]),
+            models.Index(fields=["kind", "job"], name="jobevent_kind_job"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.from_status}->{self.to_status}"

@@ -17,7 +17,7 @@ from config.logging import bind_job_context
 from videogen import metrics, services
 from videogen.media.exports import export_gif, export_thumbnail, export_webm, export_with_retry
 from videogen.media.ffmpeg import MediaError, probe
-from videogen.models import JobStatus, SceneStatus, Variation, VariationStatus, VideoJob
+from videogen.models import JobEvent, JobStatus, SceneStatus, Variation, VariationStatus, VideoJob
 from videogen.pipeline import tasks
 from videogen.pipeline.queue import enqueue_on_commit
 from videogen.pipeline.state import ALLOWED_FROM, REFINABLE, record_event, transition
@@ -67,7 +67,7 @@ def retry(job: VideoJob) -> VideoJob:
     scenes = list(job.scenes.values_list("number", "status"))
     missing = [number for number, status in scenes if status != SceneStatus.COMPLETED]
     partial = bool(missing) and len(missing) < len(scenes)
-    return services.refine(job, changes={}, scenes=missing if partial else None)
+    return services.refine(job, changes={}, scenes=missing if partial else None, event_kind=JobEvent.RETRY)
 
 
 def can_retry(job: VideoJob) -> bool:

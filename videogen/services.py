@@ -8,12 +8,15 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from videogen import costs, metrics
 from videogen.errors import BudgetExceeded, IllegalTransition, InvalidState, ProviderUnavailable, UnknownScenes
 from videogen.models import (
     IdempotencyRecord,
+    JobEvent,
     JobStatus,
     SceneStatus,
     Variation,
@@ -22,7 +25,7 @@ from videogen.models import (
 )
 from videogen.pipeline import tasks
 from videogen.pipeline.queue import enqueue_on_commit
-from videogen.pipeline.state import REFINABLE, transition
+from videogen.pipeline.state import REFINABLE, record_event, transition
 from videogen.providers import circuit
 from videogen.storage import delete_quietly
 
@@ -108,9 +111,14 @@ def create_job(*, user: Any, data: dict[str, Any], idempotency_key: str | None, 
 # --- Approve / render -------------------------------------------------------------------------
 
 
+def _approval_time() -> Coalesce:
+    """The first approval of the current storyboard counts: approving again keeps its time."""
+    return Coalesce(F("approved_at"), Value(timezone.now()))
+
+
 def approve(job: VideoJob) -> VideoJob:
     updated = VideoJob.objects.filter(pk=job.pk, status=JobStatus.STORYBOARD_COMPLETE).update(
-        approved=True, updated_at=timezone.now()
+        approved=True, approved_at=_approval_time(), updated_at=timezone.now()
     )
     if not updated:
         raise InvalidState(f"Only a finished storyboard can be approved; this job is {job.status}.")
@@ -135,7 +143,8 @@ def start_render(job: VideoJob) -> VideoJob:
     with transaction.atomic():
         try:
             job = transition(
-                job.pk, JobStatus.GENERATING_VIDEO, new_run=True, approved=True, stage="rendering_video",
+                job.pk, JobStatus.GENERATING_VIDEO, new_run=True, approved=True, approved_at=_approval_time(),
+                stage="rendering_video",
                 percentage=50, render_started_at=timezone.now(), error="", finished_at=None,
                 estimated_time_remaining=job.duration * 4, message="render requested",
             )
@@ -168,8 +177,13 @@ NOT_REFINABLE = "A job can be refined once its current stage has finished; this 
 REFINABLE_FIELDS = ("creative_prompt", "keywords", "style_presets", "assets")
 
 
-def refine(job: VideoJob, *, changes: dict[str, Any], scenes: list[int] | None) -> VideoJob:
-    """Re-runs the storyboard: only `scenes` if given (others kept), else the whole thing."""
+def refine(
+    job: VideoJob, *, changes: dict[str, Any], scenes: list[int] | None, event_kind: str = JobEvent.REFINE
+) -> VideoJob:
+    """Re-runs the storyboard: only `scenes` if given (others kept), else the whole thing.
+
+    The timeline gets an `event_kind` entry (`refine`, or `retry` for an ops retry): analytics counts refines.
+    """
     if scenes:
         unknown = set(scenes) - {scene.number for scene in job.scenes.all()}
         if unknown:
@@ -180,7 +194,7 @@ def refine(job: VideoJob, *, changes: dict[str, Any], scenes: list[int] | None) 
     with transaction.atomic():
         try:
             job = transition(
-                job.pk, JobStatus.GENERATING_STORYBOARD, new_run=True, approved=False, stage="queued",
+                job.pk, JobStatus.GENERATING_STORYBOARD, new_run=True, approved=False, approved_at=None, stage="queued",
                 percentage=0, error="", clarification=None, current_scene=None, finished_at=None,
                 storyboard_started_at=timezone.now(), storyboard_completed_at=None, render_started_at=None,
                 retry_count=job.retry_count + 1, message="refine requested",
@@ -188,6 +202,8 @@ def refine(job: VideoJob, *, changes: dict[str, Any], scenes: list[int] | None) 
             )
         except IllegalTransition as exc:
             raise InvalidState(NOT_REFINABLE.format(exc.current)) from None
+        record_event(job.pk, event_kind, "refine requested" if event_kind == JobEvent.REFINE else "retry requested",
+                     scenes=scenes or "all", changed=sorted(changes))
         for variation in Variation.objects.filter(job=job):
             _delete_variation_files(variation)
         Variation.objects.filter(job=job).delete()

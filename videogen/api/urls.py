@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from videogen.api import jobs, uploads, webhooks
+from videogen.api import analytics, jobs, uploads, webhooks
 
 urlpatterns = [
     path("upload-asset", uploads.UploadAssetView.as_view(), name="upload-asset"),
@@ -12,5 +12,6 @@ urlpatterns = [
     path("jobs/<int:job_id>/refine", jobs.RefineView.as_view(), name="job-refine"),
     path("jobs/<int:job_id>/data", jobs.JobDataView.as_view(), name="job-data"),
     path("jobs/<int:job_id>/thumbnail", jobs.JobThumbnailView.as_view(), name="job-thumbnail"),
+    path("analytics", analytics.AnalyticsView.as_view(), name="analytics"),
     path("webhooks/replicate", webhooks.ReplicateWebhookView.as_view(), name="replicate-webhook"),
 ]
