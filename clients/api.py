@@ -155,16 +155,21 @@ class ClientMembersViewSet(
                 client=self.get_client(),
                 username=serializer.validated_data["user"]["username"],
                 role=serializer.validated_data["role"],
+                actor=request.user,
             )
         except services.LastOwner:
             raise Conflict("A client must keep at least one owner.", code="last_owner") from None
+        except services.NotOwner:
+            raise PermissionDenied(IsClientOwner.message) from None
         return Response(MembershipSerializer(membership).data, status=201)
 
     def perform_destroy(self, instance: Membership) -> None:
         try:
-            services.remove_membership(instance)
+            services.remove_membership(instance, actor=self.request.user)
         except services.LastOwner:
             raise Conflict("A client must keep at least one owner.", code="last_owner") from None
+        except services.NotOwner:
+            raise PermissionDenied(IsClientOwner.message) from None
 
 
 class MeClientSerializer(serializers.Serializer):
