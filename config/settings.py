@@ -8,10 +8,7 @@ at-scale counterpart (see README.md).
 
 from __future__ import annotations
 
-import atexit
 import os
-import shutil
-import tempfile
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -27,17 +24,8 @@ def _prometheus_multiproc_dir() -> Path:
     """One metrics directory per host, shared by web and workers (see videogen/observability.py).
 
     prometheus_client picks multiprocess mode when it is first imported, so this runs before
-    anything imports it. Under pytest each test process (each xdist worker) gets a fresh
-    temporary directory, inherited by the qcluster workers its tests start; a developer's
-    exported PROMETHEUS_MULTIPROC_DIR is not reused there.
+    anything imports it (config/settings_test.py points the tests at directories of their own).
     """
-    if "PYTEST_VERSION" in os.environ:
-        owner = os.environ.get("PYTEST_XDIST_WORKER", "main")
-        if os.environ.get("VIDEOGEN_PROMETHEUS_TEST_OWNER") != owner or not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-            path = tempfile.mkdtemp(prefix=f"videogen-prometheus-{owner}-")
-            atexit.register(shutil.rmtree, path, True)
-            os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
-            os.environ["VIDEOGEN_PROMETHEUS_TEST_OWNER"] = owner
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "prometheus"))
     path = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     path.mkdir(parents=True, exist_ok=True)
@@ -132,20 +120,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, throttles, circuit state --------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
-# Parallel test workers share one Redis: keep their keys and task queues apart.
-_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 if REDIS_URL:
     _shared_cache = {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "videogen") + _XDIST_WORKER,
+        "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "videogen"),
         "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
     }
     CACHES = {"default": _shared_cache, "shared": _shared_cache}
@@ -163,7 +148,7 @@ SHARED_CACHE_ALIAS = "shared"
 # or django-q2 hands a still-running task to a second worker.
 Q_CLUSTER = {
     # Not Q_CLUSTER_NAME: django-q2 reads that variable itself, as the name of an alternative cluster.
-    "name": os.environ.get("TASK_QUEUE_NAME", "videogen") + _XDIST_WORKER,
+    "name": os.environ.get("TASK_QUEUE_NAME", "videogen"),
     "workers": int(os.environ.get("Q_WORKERS", "2")),
     "recycle": 200,
     "timeout": int(os.environ.get("Q_TIMEOUT", "240")),

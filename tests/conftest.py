@@ -6,16 +6,12 @@ from contextlib import contextmanager
 
 import pytest
 from django.conf import settings
-from django.conf import settings as django_settings
 from django.core.cache import caches
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from clients.models import Membership
 from tests.factories import CampaignFactory, ClientFactory, MembershipFactory, UserFactory
-
-# Password hashing is deliberately slow; tests create many users.
-django_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def clear_caches() -> None:

@@ -33,6 +33,7 @@ class QCluster:
         self.log_path = log_path
         self.env = {
             **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings_test",
             "DATABASE_URL": database_url(),
             "VIDEO_STORAGE_PATH": str(settings.MEDIA_ROOT),
             "VIDEOGEN_PROVIDER": settings.VIDEOGEN_PROVIDER,
