@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
+# `lint-imports` (import-linter; contracts in pyproject.toml), run through the venv's interpreter.
+LINT_IMPORTS := $(PY) -c "import sys; from importlinter.cli import lint_imports_command as lint_imports; sys.exit(lint_imports())"
 
 .PHONY: venv demo test lint migrate run worker stop clean bench browser-deps
 
@@ -27,11 +29,13 @@ demo: migrate
 
 test: venv browser-deps
 	$(PY) -m ruff check .
+	$(LINT_IMPORTS)
 	$(PY) manage.py makemigrations --check --dry-run -v0
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -q
 
 lint: venv
 	$(PY) -m ruff check .
+	$(LINT_IMPORTS)
 	$(PY) -m ruff format --check .
 
 run: migrate
