@@ -232,9 +232,15 @@ REST_FRAMEWORK = {
         "render": os.environ.get("THROTTLE_RENDER", "2/min"),
         "refine": os.environ.get("THROTTLE_REFINE", "3/min"),
         "list": os.environ.get("THROTTLE_LIST", "30/min"),
+        # Login attempts (token endpoint and admin login form), against password guessing.
+        "login_user": os.environ.get("THROTTLE_LOGIN_USER", "10/min"),
+        "login_ip": os.environ.get("THROTTLE_LOGIN_IP", "30/min"),
         "analytics": os.environ.get("THROTTLE_ANALYTICS", "30/min"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # How many reverse proxies in front of gunicorn append to X-Forwarded-For (0: use REMOTE_ADDR only,
+    # so a client cannot pick its own address to dodge the per-IP login limit).
+    "NUM_PROXIES": int(os.environ.get("TRUSTED_PROXY_COUNT", "0")),
     # `?format=` is the /data endpoint's own parameter (mp4|gif|webm), not renderer negotiation.
     "URL_FORMAT_OVERRIDE": None,
 }

@@ -4,11 +4,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.routers import SimpleRouter
 from rest_framework_nested.routers import NestedSimpleRouter
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+from rest_framework_simplejwt.views import TokenRefreshView
 
 from campaigns.api import CampaignViewSet
 from clients.api import ClientMembersViewSet, ClientViewSet, MeView
 from config import health
+from config.auth import ThrottledTokenObtainPairView, admin_login
 from videogen.observability import metrics_view
 
 # The trailing slash is optional: a POST to `/clients` must not become a body-less 301.
@@ -23,7 +24,7 @@ members_router.register("members", ClientMembersViewSet, basename="client-member
 TOKEN_PARSERS = [JSONParser, FormParser, MultiPartParser]
 
 api_v2 = [
-    path("auth/token", TokenObtainPairView.as_view(parser_classes=TOKEN_PARSERS), name="token-obtain"),
+    path("auth/token", ThrottledTokenObtainPairView.as_view(parser_classes=TOKEN_PARSERS), name="token-obtain"),
     path("auth/token/refresh", TokenRefreshView.as_view(parser_classes=TOKEN_PARSERS), name="token-refresh"),
     path("me", MeView.as_view(), name="me"),
     path("", include("videogen.api.urls")),
@@ -37,6 +38,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("admin/login/", admin_login),  # before admin.site.urls: the same view, with attempt limits
     path("admin/", admin.site.urls),
     path("media/signed/", include("videogen.api.media_urls")),
     # django-prometheus's own view reads one process; this one merges web and workers (multiprocess mode).

@@ -15,6 +15,9 @@ from tests.factories import CampaignFactory, ClientFactory, MembershipFactory, U
 
 
 def clear_caches() -> None:
+    from videogen.models import RateLimitBucket
+
+    RateLimitBucket.objects.all().delete()  # the rate-limit windows when the shared store is the database
     for alias in settings.CACHES:
         cache = caches[alias]
         if hasattr(cache, "delete_pattern"):

@@ -360,3 +360,18 @@ class BudgetSettings(models.Model):
 
     def __str__(self) -> str:
         return "Daily budget limits"
+
+
+class RateLimitBucket(models.Model):
+    """One rate-limit window (a throttle key's recent hits) when the shared cache is not Redis.
+
+    Updated under a row lock (videogen/ratelimit.py), so concurrent requests across processes count
+    exactly; with Redis the same window lives in a sorted set updated by one Lua script.
+    """
+
+    key = models.CharField(max_length=250, primary_key=True)
+    hits = models.JSONField(default=list)  # unix timestamps (seconds) inside the window, oldest first
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.key
