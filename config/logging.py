@@ -163,19 +163,26 @@ def configure_logging(logging_settings: dict[str, Any]) -> None:
 log = structlog.get_logger("videogen.jobs")
 
 
+#: Reads a job's log labels (campaign_id, client_id) by its id; the videogen app registers it in
+#: AppConfig.ready(), so logging itself knows no models.
+_job_labels_lookup: Callable[[int], dict[str, str]] | None = None
+
+
+def register_job_labels(lookup: Callable[[int], dict[str, str]]) -> None:
+    global _job_labels_lookup
+    _job_labels_lookup = lookup
+
+
 def _job_labels(job_id: int) -> dict[str, str]:
     """campaign_id/client_id of a job for its log lines; nothing if the database cannot tell right now."""
     from django.db import DatabaseError
 
+    if _job_labels_lookup is None:
+        return {}
     try:
-        from videogen.models import VideoJob
-
-        row = VideoJob.objects.filter(pk=job_id).values_list("campaign_id", "client_id").first()
+        return _job_labels_lookup(job_id)
     except DatabaseError:
         return {}
-    if row is None:
-        return {}
-    return {"campaign_id": str(row[0]), "client_id": str(row[1])}
 
 
 @contextmanager
@@ -212,11 +219,15 @@ def _elapsed_ms(started: float) -> int:
 access_log = structlog.get_logger("videogen.requests")
 security_log = structlog.get_logger("videogen.security")
 _QUIET_PATHS = ("/metrics", "/healthz", "/readyz", "/static/")
-_OBJECT_ROUTES = (
-    (re.compile(r"^/api/v2/jobs/(?P<id>\d+)(?:/|$)"), "job"),
-    (re.compile(r"^/api/v2/clients/(?P<id>[0-9a-fA-F-]{32,36})(?:/|$)"), "client"),
-    (re.compile(r"^/api/v2/campaigns/(?P<id>[0-9a-fA-F-]{32,36})(?:/|$)"), "campaign"),
-)
+#: Object kind -> probe(object_id, user): True when the object exists under a client the user is not a
+#: member of. Each app registers its kinds in AppConfig.ready() (see config.tenancy.belongs_to_another_tenant).
+_TENANT_PROBES: dict[str, Callable[[Any, Any], bool]] = {}
+#: URL keyword arguments that name an object, by the kind of object (the routes' own names).
+_ROUTE_KWARGS = {"job_id": "job", "client_pk": "client"}
+
+
+def register_tenant_probe(kind: str, probe: Callable[[Any, Any], bool]) -> None:
+    _TENANT_PROBES[kind] = probe
 
 
 class RequestLogMiddleware:
@@ -251,29 +262,31 @@ class RequestLogMiddleware:
         return response
 
 
+def routed_object(request: Any) -> tuple[str, Any] | None:
+    """(kind, id) of the object the resolved route names, e.g. ("job", 42) for /api/v2/jobs/42/render."""
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return None
+    for kwarg, kind in _ROUTE_KWARGS.items():
+        if kwarg in match.kwargs:
+            return kind, match.kwargs[kwarg]
+    if "pk" in match.kwargs and match.url_name:  # router routes: "client-detail", "campaign-detail"
+        return match.url_name.split("-", 1)[0], match.kwargs["pk"]
+    return None
+
+
 def _log_cross_tenant(request: Any, user: Any) -> None:
     from django.db import DatabaseError
 
-    from campaigns.models import Campaign
-    from clients.models import Client
-    from videogen.models import VideoJob
-
-    for pattern, kind in _OBJECT_ROUTES:
-        match = pattern.match(request.path)
-        if not match:
-            continue
-        model, members = {
-            "job": (VideoJob, "client__memberships__user"),
-            "client": (Client, "memberships__user"),
-            "campaign": (Campaign, "client__memberships__user"),
-        }[kind]
-        try:
-            foreign = model.objects.filter(pk=match["id"]).exclude(**{members: user}).exists()
-        except (DatabaseError, ValueError, TypeError):
-            return
-        except Exception:  # noqa: BLE001 - a malformed id (ValidationError) is simply not an object
-            return
-        if foreign:
-            security_log.warning("cross_tenant_access", object=kind, object_id=match["id"], user_id=user.pk,
-                                 method=request.method, path=request.path)
+    routed = routed_object(request)
+    probe = _TENANT_PROBES.get(routed[0]) if routed else None
+    if probe is None:
         return
+    kind, object_id = routed
+    try:
+        foreign = probe(object_id, user)
+    except DatabaseError:
+        return
+    if foreign:
+        security_log.warning("cross_tenant_access", object=kind, object_id=str(object_id), user_id=user.pk,
+                             method=request.method, path=request.path)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from rest_framework import permissions
 from rest_framework.request import Request
@@ -30,6 +31,18 @@ def scope_to_user(queryset: QuerySet, user: Any, client_field: str = "client") -
     if queryset.model is Client:
         return queryset.filter(id__in=client_ids_for(user))
     return queryset.filter(**{f"{client_field}_id__in": client_ids_for(user)})
+
+
+def belongs_to_another_tenant(queryset: QuerySet, object_id: Any, user: Any, client_field: str = "client") -> bool:
+    """True when the object exists but `user` is not a member of its client (a probe the logs report).
+
+    A malformed id is simply not an object.
+    """
+    try:
+        found = queryset.filter(pk=object_id)
+        return found.exists() and not scope_to_user(found, user, client_field).exists()
+    except (ValueError, TypeError, DjangoValidationError):
+        return False
 
 
 def client_of(obj: Any) -> Any:

@@ -7,7 +7,10 @@ class VideogenConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from videogen import signals  # noqa: F401 - connects the budget gauge receivers
+        from config import logging as service_logging
+        from videogen import selectors, signals  # noqa: F401 - signals connects the budget gauge receivers
         from videogen.observability import initialise_metrics
 
         initialise_metrics()
+        service_logging.register_job_labels(selectors.job_log_labels)
+        service_logging.register_tenant_probe("job", selectors.is_other_tenants_job)
