@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from videogen.costs import estimate_cost, scene_count_for
+from videogen.pricing import estimate_cost, scene_count_for
 
 
 @pytest.mark.parametrize(("duration", "scenes"), [(15, 3), (30, 5), (60, 10)])

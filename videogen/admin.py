@@ -31,6 +31,7 @@ from videogen.models import (
     SceneStatus,
     VideoJob,
 )
+from videogen.pricing import VARIANCE_ALERT_RATIO, format_money
 from videogen.signed_urls import media_url
 from videogen.storage import delete_quietly
 
@@ -39,10 +40,6 @@ STATUS_TONES = {
     S.COMPLETED: "ok", S.PARTIALLY_COMPLETED: "warn", S.FAILED: "bad", S.STALLED: "warn",
     S.CANCELLED: "muted", S.NEEDS_CLARIFICATION: "warn",
 }
-
-
-def money(amount: Decimal | None) -> str:
-    return "—" if amount is None else f"${costs.to_cents(amount):,.2f}"
 
 
 def status_badge(status: str) -> str:
@@ -54,7 +51,7 @@ def variance_badge(estimated: Decimal, actual: Decimal) -> str:
     if not estimated:
         return ""
     percent = int(((actual / estimated) - 1) * 100)
-    over = actual > estimated * costs.VARIANCE_ALERT_RATIO
+    over = actual > estimated * VARIANCE_ALERT_RATIO
     return format_html(
         '<span class="vg-badge vg-badge--{}" title="actual vs estimate">{}{}%</span>',
         "bad" if over else "muted", "+" if percent > 0 else "", percent,
@@ -67,7 +64,7 @@ def variance_badge(estimated: Decimal, actual: Decimal) -> str:
 class CostVarianceFilter(admin.SimpleListFilter):
     title = "cost vs estimate"
     parameter_name = "variance"
-    OVER = Q(estimated_cost__gt=0, actual_cost__gt=F("estimated_cost") * costs.VARIANCE_ALERT_RATIO)
+    OVER = Q(estimated_cost__gt=0, actual_cost__gt=F("estimated_cost") * VARIANCE_ALERT_RATIO)
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [("over", "Over estimate by more than 20%"), ("within", "Within 20% of estimate")]
@@ -145,7 +142,7 @@ class VideoJobAdmin(admin.ModelAdmin):
     @admin.display(description="estimate → actual", ordering="actual_cost")
     def cost_column(self, job: VideoJob) -> str:
         return format_html(
-            "{} → {} {}", money(job.estimated_cost), money(job.actual_cost),
+            "{} → {} {}", format_money(job.estimated_cost), format_money(job.actual_cost),
             variance_badge(job.estimated_cost, job.actual_cost),
         )
 
@@ -503,6 +500,6 @@ class BudgetSettingsAdmin(admin.ModelAdmin):
     def in_force(self, obj: BudgetSettings | None) -> str:
         status = costs.budget_status()
         return format_html(
-            "soft {} · hard {} · spent today (UTC) {}", money(status.soft_limit), money(status.hard_limit),
-            money(status.spent_today),
+            "soft {} · hard {} · spent today (UTC) {}",
+            format_money(status.soft_limit), format_money(status.hard_limit), format_money(status.spent_today),
         )

@@ -39,8 +39,8 @@ from django.db import connections
 from django.db.models import Aggregate, Count, DateField, FloatField, Func, Q, QuerySet, Sum
 
 from campaigns.models import Campaign
-from videogen.costs import to_cents
 from videogen.models import CostEntry, JobEvent, JobStatus, Platform, Variation, VariationStatus, VideoJob
+from videogen.pricing import to_cents
 from videogen.reports import utc_today, window
 
 ZERO = Decimal("0")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from videogen.costs import scene_count_for
+from videogen.pricing import scene_count_for
 
 MIN_SCENES = 3
 MAX_SCENES = 10

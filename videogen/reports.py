@@ -21,8 +21,9 @@ from django.db.models import Count, F, Sum
 from django.utils import timezone
 
 from videogen import costs, metrics
-from videogen.costs import BudgetStatus, day_bounds, to_cents
+from videogen.costs import BudgetStatus, day_bounds
 from videogen.models import CostEntry, JobStatus, VideoJob
+from videogen.pricing import VARIANCE_ALERT_RATIO, to_cents
 
 ZERO = Decimal("0")
 FINISHED_STATUSES = (JobStatus.COMPLETED, JobStatus.PARTIALLY_COMPLETED)
@@ -56,7 +57,7 @@ class ReportLine:
     @property
     def over_estimate(self) -> bool:
         ratio = self.actual_to_estimate
-        return ratio is not None and ratio > costs.VARIANCE_ALERT_RATIO
+        return ratio is not None and ratio > VARIANCE_ALERT_RATIO
 
     def as_dict(self) -> dict[str, Any]:
         """Money in cents, as strings (Decimal-safe in JSON)."""
@@ -135,7 +136,7 @@ def cost_report(start: date, end: date | None = None, *, overrun_limit: int = 20
         _add_finished(_line(by_client, row["client_id"], row["client__name"]), row)
 
     overruns = list(
-        finished.filter(actual_cost__gt=F("estimated_cost") * costs.VARIANCE_ALERT_RATIO)
+        finished.filter(actual_cost__gt=F("estimated_cost") * VARIANCE_ALERT_RATIO)
         .select_related("client", "campaign")
         .order_by("-actual_cost")[:overrun_limit]
     )

@@ -12,7 +12,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from videogen import costs, metrics
+from videogen import costs, metrics, pricing
 from videogen.errors import BudgetExceeded, IllegalTransition, InvalidState, ProviderUnavailable, UnknownScenes
 from videogen.models import (
     IdempotencyRecord,
@@ -83,7 +83,7 @@ def create_job(*, user: Any, data: dict[str, Any], idempotency_key: str | None, 
         if previous is not None:
             return CreatedJob(previous, replayed=True)
     ensure_can_spend()
-    estimate = costs.estimate_cost(
+    estimate = pricing.estimate_cost(
         duration=data["duration"],
         number_of_variations=data["number_of_variations"],
         style_presets=data.get("style_presets", []),

@@ -10,8 +10,8 @@ from typing import Any
 from rest_framework import serializers
 
 from campaigns.models import Campaign
-from videogen.costs import to_cents
 from videogen.models import Asset, JobStatus, Platform, VideoJob
+from videogen.pricing import to_cents
 from videogen.selectors import job_results, list_thumbnail_name, poll_after
 from videogen.signed_urls import media_url
 
@@ -102,7 +102,7 @@ class RefineRequestSerializer(serializers.Serializer):
 
 
 class MoneyField(serializers.DecimalField):
-    """Dollars as a JSON number in cents, rounded half-up (videogen.costs.to_cents); missing is 0."""
+    """Dollars as a JSON number in cents, rounded half-up (videogen.pricing.to_cents); missing is 0."""
 
     def __init__(self, **kwargs: Any):
         super().__init__(max_digits=12, decimal_places=2, coerce_to_string=False, **kwargs)

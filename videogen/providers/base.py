@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from videogen import pricing
+
 PREDICTION_STATUSES = ("starting", "processing", "succeeded", "failed", "canceled")
 
 
@@ -117,18 +119,12 @@ class Provider(ABC):
     def download(self, result: PredictionResult, dest: Path) -> Path:
         """Saves the prediction's output file to `dest` (suffix may be adjusted) and returns the path."""
 
-    # Prices (PRD 5.3). What a succeeded prediction costs, booked in the ledger.
+    # What a succeeded prediction costs (videogen.pricing), booked in the ledger.
     def image_cost(self, hd: bool) -> Decimal:
-        from videogen.costs import HD_IMAGE_PRICE, STORYBOARD_IMAGE_PRICE
-
-        return HD_IMAGE_PRICE if hd else STORYBOARD_IMAGE_PRICE
+        return pricing.HD_IMAGE_PRICE if hd else pricing.STORYBOARD_IMAGE_PRICE
 
     def clip_cost(self, seconds: float) -> Decimal:
-        from videogen.costs import VIDEO_PRICE_PER_SECOND
-
-        return (VIDEO_PRICE_PER_SECOND * Decimal(str(seconds))).quantize(Decimal("0.0001"))
+        return pricing.clip_price(seconds)
 
     def upscale_cost(self) -> Decimal:
-        from videogen.costs import UPSCALE_PRICE
-
-        return UPSCALE_PRICE
+        return pricing.UPSCALE_PRICE

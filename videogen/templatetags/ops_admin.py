@@ -8,7 +8,7 @@ from typing import Any
 from django import template
 
 from videogen import reports
-from videogen.costs import to_cents
+from videogen.pricing import format_money
 
 register = template.Library()
 
@@ -16,9 +16,7 @@ register = template.Library()
 @register.filter
 def money(amount: Decimal | None) -> str:
     """$1,234.56 (cents, half-up like the API); an em dash for nothing."""
-    if amount is None or amount == "":
-        return "—"
-    return f"${to_cents(Decimal(amount)):,.2f}"
+    return format_money(amount)
 
 
 @register.inclusion_tag("admin/videogen/budget_banner.html", takes_context=True)

@@ -14,7 +14,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from videogen import costs, reports
-from videogen.costs import to_cents
+from videogen.pricing import format_money, to_cents
 from videogen.reports import CostReport, ReportLine
 
 CSV_COLUMNS = ["date", "scope", "key", "name", "client", "spend", "videos_finished", "average_cost_per_video",
@@ -22,7 +22,7 @@ CSV_COLUMNS = ["date", "scope", "key", "name", "client", "spend", "videos_finish
 
 
 def _money(amount: Any) -> str:
-    return "-" if amount is None else f"${to_cents(amount):,.2f}"
+    return format_money(amount, missing="-")
 
 
 class Command(BaseCommand):
