@@ -67,10 +67,11 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt",
     "drf_spectacular",
-    "django_q",
     "clients",
     "campaigns",
+    # Before django_q: videogen's `qcluster` command (the cluster plus the provider poller) wins.
     "videogen",
+    "django_q",
 ]
 
 MIDDLEWARE = [
@@ -294,7 +295,11 @@ REPLICATE_WEBHOOK_SECRET = os.environ.get("REPLICATE_WEBHOOK_SECRET", "")
 PROVIDER_CONCURRENCY = int(os.environ.get("PROVIDER_CONCURRENCY", "8"))
 # PRD 3.4 backoff schedule; tests shrink it with PROVIDER_BACKOFF_SCALE.
 PROVIDER_BACKOFF_SCALE = env_float("PROVIDER_BACKOFF_SCALE", 1.0)
-PROVIDER_POLL_INTERVAL = env_float("PROVIDER_POLL_INTERVAL", 1.0)
+# The provider poller (videogen/pipeline/poller.py): one loop per deployment, run by every qcluster
+# (one holds the lease, the others stand by). It polls every prediction in flight each interval.
+POLLER_INTERVAL = env_float("POLLER_INTERVAL", 1.0)
+POLLER_LEASE_SECONDS = int(os.environ.get("POLLER_LEASE_SECONDS", "10"))
+POLLER_IN_QCLUSTER = env_bool("POLLER_IN_QCLUSTER", True)
 # Scales the PRD prediction timeouts (120 s image, 600 s video); tests shrink it.
 PROVIDER_TIMEOUT_SCALE = env_float("PROVIDER_TIMEOUT_SCALE", 1.0)
 CIRCUIT_FAILURE_THRESHOLD = int(os.environ.get("CIRCUIT_FAILURE_THRESHOLD", "3"))
@@ -302,11 +307,14 @@ CIRCUIT_OPEN_SECONDS = int(os.environ.get("CIRCUIT_OPEN_SECONDS", "300"))
 
 # --- Pipeline -------------------------------------------------------------------------------
 VIDEO_FPS = int(os.environ.get("VIDEO_FPS", "24"))
+# Steps are short (no step waits on the provider): a worker killed mid-step is noticed once its
+# lease expires (heartbeat every LEASE_SECONDS / 4) and its step resumes within about 30 s.
 STEP_BUDGET_SECONDS = env_float("STEP_BUDGET_SECONDS", 60.0)
-LEASE_SECONDS = int(os.environ.get("LEASE_SECONDS", "120"))
+LEASE_SECONDS = int(os.environ.get("LEASE_SECONDS", "20"))
 STALL_AFTER_MINUTES = int(os.environ.get("STALL_AFTER_MINUTES", "15"))
 STALLED_FAIL_AFTER_MINUTES = int(os.environ.get("STALLED_FAIL_AFTER_MINUTES", "60"))
-WATCHDOG_AFTER_SECONDS = int(os.environ.get("WATCHDOG_AFTER_SECONDS", "180"))
+# Active work with no lease, no prediction in flight and no wake-up this long is re-queued (lost task).
+WATCHDOG_AFTER_SECONDS = int(os.environ.get("WATCHDOG_AFTER_SECONDS", "30"))
 SCENE_CACHE_HOURS = int(os.environ.get("SCENE_CACHE_HOURS", "24"))
 
 # --- Money (PRD 5.3) --------------------------------------------------------------------------

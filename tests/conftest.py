@@ -101,15 +101,43 @@ class TaskRecorder:
     def names(self) -> list[str]:
         return [func.rsplit(".", 1)[-1] for func, _, _ in self.queued]
 
-    def drain(self, limit: int = 500) -> int:
+    def drain(self, limit: int = 500, *, horizon: float = 5.0, timeout: float = 60.0) -> int:
+        """Runs queued tasks; while none are queued, ticks the real poller (as its loop would) for as
+        long as some prediction is in flight or a wake-up falls due within `horizon` seconds."""
+        import time
+
         from django.utils.module_loading import import_string
 
-        ran = 0
-        while self.queued and ran < limit:
-            func_path, args, kwargs = self._queued.pop(0)
-            import_string(func_path)(*args, **kwargs)
-            ran += 1
+        from videogen.pipeline.poller import Poller
+
+        poller, ran, deadline = Poller(), 0, time.monotonic() + timeout
+        while ran < limit:
+            if self.queued:
+                func_path, args, kwargs = self._queued.pop(0)
+                import_string(func_path)(*args, **kwargs)
+                ran += 1
+                continue
+            if not _poller_has_work(horizon) or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+            poller.tick()
         return ran
+
+
+def _poller_has_work(horizon: float) -> bool:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from videogen.models import Prediction, Variation, VideoJob
+    from videogen.pipeline.state import ACTIVE
+
+    soon = timezone.now() + timedelta(seconds=horizon)
+    return (
+        Prediction.objects.filter(status__in=["starting", "processing"], job__status__in=ACTIVE).exists()
+        or VideoJob.objects.filter(status__in=ACTIVE, wake_at__lte=soon).exists()
+        or Variation.objects.filter(job__status__in=ACTIVE, wake_at__lte=soon).exists()
+    )
 
 
 @pytest.fixture
@@ -118,7 +146,7 @@ def tasks(monkeypatch, settings):
     from videogen.pipeline import queue
 
     settings.PROVIDER_CONCURRENCY = 1  # pool threads would not see the test's open transaction
-    settings.PROVIDER_POLL_INTERVAL = 0
+    settings.POLLER_INTERVAL = 0
     settings.LEASE_SECONDS = 3600  # no heartbeat thread writes while the test's transaction is open
     recorder = TaskRecorder()
     monkeypatch.setattr(queue, "dispatcher", recorder)

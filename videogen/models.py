@@ -111,6 +111,9 @@ class VideoJob(models.Model):
     # Lease: the worker currently advancing the job (a second copy of a task backs off).
     lease_owner = models.CharField(max_length=64, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # When the storyboard's next step is due though no prediction finished (a retry after backoff, a
+    # step asked for while another held the lease). The poller queues the step once it is due.
+    wake_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     # Money (Decimal dollars).
     estimated_cost = models.DecimalField(**MONEY)
@@ -206,6 +209,8 @@ class Variation(models.Model):
     # Each variation renders in its own task; the lease keeps a duplicate task from racing it.
     lease_owner = models.CharField(max_length=64, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # As VideoJob.wake_at, for this variation's render step.
+    wake_at = models.DateTimeField(null=True, blank=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -375,3 +380,19 @@ class RateLimitBucket(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class ServiceLease(models.Model):
+    """A named lease for a singleton loop (the provider poller): one holder per deployment at a time.
+
+    The holder renews it every tick; a holder that was SIGKILLed stops renewing and any standby
+    process takes over once it expires.
+    """
+
+    name = models.CharField(max_length=40, primary_key=True)
+    owner = models.CharField(max_length=80, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    beat_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} held by {self.owner or 'nobody'}"

@@ -2,9 +2,13 @@
 
 Each unit of paid work (a scene image, a clip, an upscale) is a chain of Prediction rows,
 one per attempt. A row is written *before* the create call is made; the provider's id is
-saved as soon as it answers. A restarted worker finds the row and polls the same
+saved as soon as it answers. A restarted worker finds the row and waits for the same
 prediction instead of paying for a second one. Timeouts and retry counts come from
 `providers.policy` (PRD 3.4).
+
+A step never polls or sleeps: predictions in flight are watched by the poller (and the
+webhook), which wake the owning step when one finishes; a retry after backoff or a closed
+circuit is a timed wake-up (`pipeline.wakes`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from django.utils import timezone
 
 from videogen import metrics
 from videogen.models import Prediction, Scene, Variation, VideoJob
+from videogen.pipeline import wakes
 from videogen.pipeline.state import record_event
 from videogen.providers import circuit
 from videogen.providers.base import PredictionResult, Provider, ProviderError
@@ -79,6 +84,9 @@ def _create(
     provider: Provider, create: Callable[[], PredictionResult],
 ) -> Step:
     if not circuit.allow_call():
+        # Look again when it half-opens (a probe slot may be free then), or soon if half-open now.
+        wakes.request_wake_in(*wakes.owner_of(job.pk, getattr(variation, "pk", None)),
+                              max(1, circuit.current_state().retry_after))
         return Step(None, "pending", "provider circuit open")
     prediction = Prediction.objects.create(
         job=job, scene=scene, variation=variation, run=run, purpose=purpose, provider=provider.name,
@@ -128,7 +136,11 @@ def advance_prediction(
     scene: Scene | None = None,
     variation: Variation | None = None,
 ) -> Step:
-    """Moves one unit of work forward by one step: create, poll, time out, or retry after backoff."""
+    """Moves one unit of work forward by one step: create, time out, or retry after backoff.
+
+    A prediction in flight is "pending" here: the poller (or the webhook) records its outcome and
+    wakes the owner's step, which then finds it succeeded or failed.
+    """
     policy = prediction_policy(purpose)
     prediction = latest_attempt(job, purpose=purpose, run=run, scene=scene, variation=variation)
     common = {"purpose": purpose, "run": run, "scene": scene, "variation": variation, "model": model,
@@ -139,32 +151,27 @@ def advance_prediction(
     now = timezone.now()
     if prediction.status == P.CREATING:
         if now - prediction.created_at < CREATE_INTERRUPTED_AFTER:
+            wakes.request_wake(*wakes.owner_of(job.pk, prediction.variation_id),
+                               prediction.created_at + CREATE_INTERRUPTED_AFTER)
             return Step(prediction, "pending")
         _fail(prediction, "create call interrupted (worker stopped)")
 
     if prediction.status in (P.STARTING, P.PROCESSING):
-        if (now - prediction.created_at).total_seconds() > policy.timeout_seconds:
-            _cancel_quietly(provider, prediction)
-            _fail(prediction, f"timed out after {int(policy.timeout_seconds)} s")
-            metrics.REPLICATE_API_ERRORS_TOTAL.labels(kind="timeout").inc()
-            record_event(job.pk, "prediction_timeout", prediction.error, prediction=prediction.external_id)
-        else:
-            try:
-                result = provider.get(prediction.external_id)
-            except ProviderError as exc:
-                metrics.REPLICATE_API_ERRORS_TOTAL.labels(kind="poll").inc()
-                circuit.record_failure(f"job:{job.pk}", exc)
-                record_event(job.pk, "provider_error", f"poll failed: {exc}", prediction=prediction.external_id)
-                return Step(prediction, "pending")
-            circuit.record_success()
-            _apply_polled(prediction, result)
-            return _state_of(prediction) if prediction.status != P.FAILED else _retry_or_fail(
-                job, prediction, policy, common
-            )
+        if (now - prediction.created_at).total_seconds() <= policy.timeout_seconds:
+            return Step(prediction, "pending")
+        expire(job, prediction, provider, policy.timeout_seconds)
 
     if prediction.status == P.SUCCEEDED:
         return Step(prediction, "succeeded")
     return _retry_or_fail(job, prediction, policy, common)
+
+
+def expire(job: VideoJob, prediction: Prediction, provider: Provider, timeout_seconds: float) -> None:
+    """A prediction past its PRD timeout: cancel it at the provider (stop paying) and fail the attempt."""
+    _cancel_quietly(provider, prediction)
+    _fail(prediction, f"timed out after {int(timeout_seconds)} s")
+    metrics.REPLICATE_API_ERRORS_TOTAL.labels(kind="timeout").inc()
+    record_event(job.pk, "prediction_timeout", prediction.error, prediction=prediction.external_id)
 
 
 def _apply_polled(prediction: Prediction, result: PredictionResult) -> None:
@@ -201,6 +208,7 @@ def _retry_or_fail(job: VideoJob, prediction: Prediction, policy, common: dict) 
     wait = policy.backoff_before(prediction.attempt + 1)
     finished = prediction.completed_at or prediction.updated_at
     if (timezone.now() - finished).total_seconds() < wait:
+        wakes.request_wake(*wakes.owner_of(job.pk, prediction.variation_id), finished + timedelta(seconds=wait))
         return Step(prediction, "pending")
     return _create(job, attempt=prediction.attempt + 1, **common)
 

@@ -1,8 +1,11 @@
-"""django-q2 tasks. Each is a short, resumable step loop that is safe to run twice:
+"""django-q2 tasks. Each is a short, resumable step that is safe to run twice.
 
-it takes the job's (or variation's) lease, advances until done or its time budget is
-spent, then re-enqueues itself. A worker killed mid-step loses nothing: the watchdog
-re-enqueues jobs whose lease expired, and recorded predictions are polled, not recreated.
+A task takes the job's (or variation's) lease and runs its step until the step is done or has to
+wait on the provider; then it returns and frees the worker. Nothing here sleeps or polls: the
+webhook and the poller (pipeline/poller.py) queue the step again when a prediction finishes, and
+the poller queues it when a timed wake-up is due (pipeline/wakes.py). A worker killed mid-step
+loses nothing: the poller takes back its expired lease and queues the step, and recorded
+predictions are waited for, not created again.
 """
 
 from __future__ import annotations
@@ -10,15 +13,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import timedelta
 
 from django.conf import settings
-from django.utils import timezone
+from django.db.models import Model
 
 from config.logging import bind_job_context
-from videogen.models import JobStatus, Variation, VariationStatus, VideoJob
+from videogen.models import Variation, VideoJob
+from videogen.pipeline import wakes
 from videogen.pipeline.leases import job_lease, variation_lease
-from videogen.pipeline.queue import enqueue
 from videogen.pipeline.render import run_variation_step
 from videogen.pipeline.storyboard import run_storyboard_step
 
@@ -28,35 +30,34 @@ RENDER_VARIATION = "videogen.pipeline.tasks.render_variation"
 CANCEL_PREDICTIONS = "videogen.pipeline.tasks.cancel_predictions"
 
 
-def _loop(step: Callable[[], bool], *, pause_after_first: bool = True) -> bool:
-    """Runs `step` until it reports done or the step budget is spent. True when done.
+def _advance(step: Callable[[], bool], model: type[Model], pk: int) -> bool:
+    """Runs `step` while it has something to do now. True when done; False when it waits on the provider.
 
-    `pause_after_first=False` runs the second step at once: a new storyboard's first step
-    only parses the brief, and waiting a poll interval before asking for the images is pure
-    latency (a resumed task pays one early poll instead).
+    The loop goes on after a step that made progress without leaving a reason to wait (the brief was
+    parsed: ask for the images at once), or when a wake-up arrived while it ran. STEP_BUDGET_SECONDS
+    only guards against a step that never settles: the poller queues it again.
     """
     deadline = time.monotonic() + settings.STEP_BUDGET_SECONDS
-    steps = 0
     while True:
+        wakes.clear_wake(model, pk)
         if step():
             return True
-        steps += 1
-        if time.monotonic() >= deadline:
+        if wakes.is_waiting(model, pk):
             return False
-        if pause_after_first or steps > 1:
-            time.sleep(settings.PROVIDER_POLL_INTERVAL)
+        if time.monotonic() >= deadline:
+            wakes.request_wake(model, pk)
+            return False
 
 
 def build_storyboard(job_id: int, run: int, request_id: str = "") -> str:
     with bind_job_context(job_id=job_id, request_id=request_id, task="build_storyboard"):
         with job_lease(job_id) as acquired:
             if not acquired:
+                # Another worker is on it; it (or the poller, once the lease is free) runs the step again.
+                wakes.request_wake(VideoJob, job_id)
                 return "busy"
-            done = _loop(lambda: run_storyboard_step(job_id, run), pause_after_first=False)
-        if not done:
-            enqueue(BUILD_STORYBOARD, job_id, run, request_id=request_id)
-            return "continued"
-        return "done"
+            done = _advance(lambda: run_storyboard_step(job_id, run), VideoJob, job_id)
+        return "done" if done else "waiting"
 
 
 def render_variation(job_id: int, index: int, run: int, request_id: str = "") -> str:
@@ -66,12 +67,10 @@ def render_variation(job_id: int, index: int, run: int, request_id: str = "") ->
             return "gone"
         with variation_lease(variation.pk, job_id) as acquired:
             if not acquired:
+                wakes.request_wake(Variation, variation.pk)
                 return "busy"
-            done = _loop(lambda: run_variation_step(job_id, index, run))
-        if not done:
-            enqueue(RENDER_VARIATION, job_id, index, run, request_id=request_id)
-            return "continued"
-        return "done"
+            done = _advance(lambda: run_variation_step(job_id, index, run), Variation, variation.pk)
+        return "done" if done else "waiting"
 
 
 def cancel_predictions(job_id: int, request_id: str = "") -> int:
@@ -84,30 +83,17 @@ def cancel_predictions(job_id: int, request_id: str = "") -> int:
 
 
 def requeue_expired_jobs() -> int:
-    """Watchdog: re-enqueues active work whose lease holder died (SIGKILL, lost Redis task).
+    """Watchdog pass: frees the leases of workers that died, queues due wake-ups and lost work.
 
-    Runs every minute, well before the 15-minute stall rule would mark such a job stalled.
+    The poller runs it every tick; the one-minute schedule is a backstop should no poller run.
+    Returns how many steps it queued.
     """
-    quiet_since = timezone.now() - timedelta(seconds=settings.WATCHDOG_AFTER_SECONDS)
-    now = timezone.now()
-    requeued = 0
-    stale = VideoJob.objects.filter(status__in=[JobStatus.GENERATING_STORYBOARD, JobStatus.GENERATING_VIDEO],
-                                    updated_at__lt=quiet_since)
-    for job in stale:
-        if job.status == JobStatus.GENERATING_STORYBOARD:
-            if job.lease_expires_at is None or job.lease_expires_at < now:
-                enqueue(BUILD_STORYBOARD, job.pk, job.run, request_id=job.request_id)
-                requeued += 1
-            continue
-        for variation in Variation.objects.filter(job=job, run=job.run).exclude(
-            status__in=[VariationStatus.COMPLETED, VariationStatus.FAILED, VariationStatus.CANCELLED]
-        ):
-            if variation.lease_expires_at is None or variation.lease_expires_at < now:
-                enqueue(RENDER_VARIATION, job.pk, variation.index, job.run, request_id=job.request_id)
-                requeued += 1
-    if requeued:
-        logger.warning("watchdog re-enqueued %s stalled task(s)", requeued)
-    return requeued
+    from videogen.pipeline.poller import watchdog_pass
+
+    report = watchdog_pass()
+    if report.enqueued:
+        logger.warning("watchdog re-enqueued %s stalled task(s)", report.enqueued)
+    return report.enqueued
 
 
 def requeue_expired_jobs_task() -> int:

@@ -1,0 +1,315 @@
+"""The provider poller: one leased loop per deployment that watches every prediction in flight.
+
+Steps create predictions and return; nothing else waits on the provider. Every POLLER_INTERVAL
+the poller that holds the `provider-poller` lease
+1. asks the provider about every prediction in flight of an active job, PROVIDER_CONCURRENCY at a
+   time, records what changed, and wakes the owning step (storyboard or one variation's render)
+   only when one of its predictions finished (or ran past its timeout);
+2. queues the steps whose wake-up is due (a retry after backoff, a step asked for while another
+   worker held the lease, the ones it just woke);
+3. is the watchdog: it takes back the leases of workers that died (SIGKILL, lost container) and
+   re-queues active work that nothing else will wake (a task lost by the broker).
+
+Why a loop in the qcluster process and not a django-q2 task or Schedule: django-q2 looks at its
+schedules only about every 30 s, and a task that never ends would hold one of the few workers and be
+killed at the cluster's `timeout`. Every `manage.py qcluster` runs this loop in its main process
+(which otherwise only waits for its workers); the lease row makes exactly one of them active and the
+others standbys, so a SIGKILLed poller is replaced by any live or restarted qcluster within
+POLLER_LEASE_SECONDS. `manage.py run_poller` runs it as a process of its own.
+
+The webhook (api/webhooks.py) is the fast path; this loop is the fallback that always runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, close_old_connections
+from django.db.models import F, Q
+from django.utils import timezone
+
+from videogen.models import (
+    JobStatus,
+    Prediction,
+    ServiceLease,
+    Variation,
+    VariationStatus,
+    VideoJob,
+)
+from videogen.pipeline import wakes
+from videogen.pipeline.leases import OWNER_PREFIX
+from videogen.pipeline.predictions import apply_reported_result
+from videogen.pipeline.queue import enqueue
+from videogen.pipeline.state import ACTIVE
+from videogen.providers import circuit
+from videogen.providers.base import PredictionResult, ProviderError
+from videogen.providers.policy import prediction_policy
+
+logger = logging.getLogger(__name__)
+LEASE_NAME = "provider-poller"
+BATCH = 1000  # predictions polled per tick at most (oldest first); the rest wait a tick
+POLLED = (Prediction.Status.STARTING, Prediction.Status.PROCESSING)
+UNFINISHED_VARIATION = (VariationStatus.PENDING, VariationStatus.RENDERING, VariationStatus.EXPORTING)
+BUILD_STORYBOARD = "videogen.pipeline.tasks.build_storyboard"
+RENDER_VARIATION = "videogen.pipeline.tasks.render_variation"
+
+
+@dataclass
+class TickReport:
+    polled: int = 0
+    finished: int = 0
+    enqueued: int = 0
+    reclaimed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _free_lease(now) -> Q:
+    return Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
+
+
+def _poll_all(external_ids: list[str]) -> dict[str, PredictionResult | ProviderError]:
+    """GETs every prediction, PROVIDER_CONCURRENCY at a time. Threads only talk HTTP, never to the database."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from videogen.providers import get_provider
+
+    provider = get_provider()
+
+    def get(external_id: str) -> PredictionResult | ProviderError:
+        try:
+            return provider.get(external_id)
+        except ProviderError as exc:
+            return exc
+
+    limit = max(1, settings.PROVIDER_CONCURRENCY)
+    if limit == 1 or len(external_ids) <= 1:
+        return {external_id: get(external_id) for external_id in external_ids}
+    with ThreadPoolExecutor(max_workers=min(limit, len(external_ids)), thread_name_prefix="poller") as pool:
+        return dict(zip(external_ids, pool.map(get, external_ids), strict=True))
+
+
+def poll_in_flight(report: TickReport) -> set[tuple[type, int]]:
+    """Polls the predictions in flight of active jobs; returns the owners to wake."""
+    from videogen.providers import get_provider
+
+    now = timezone.now()
+    rows = list(
+        Prediction.objects.filter(status__in=POLLED, job__status__in=ACTIVE, provider=get_provider().name)
+        .exclude(external_id="")
+        .order_by("updated_at")
+        .values("pk", "job_id", "variation_id", "external_id", "status", "purpose", "created_at")[:BATCH]
+    )
+    owners: set[tuple[type, int]] = set()
+    to_poll = []
+    for row in rows:
+        if (now - row["created_at"]).total_seconds() > prediction_policy(row["purpose"]).timeout_seconds:
+            owners.add(wakes.owner_of(row["job_id"], row["variation_id"]))  # its step cancels and retries it
+        else:
+            to_poll.append(row)
+    results = _poll_all([row["external_id"] for row in to_poll])
+    report.polled += len(to_poll)
+    healthy = False
+    for row in to_poll:
+        result = results[row["external_id"]]
+        if isinstance(result, ProviderError):
+            circuit.record_failure(f"job:{row['job_id']}", result)
+            report.errors.append(str(result))
+            continue
+        healthy = True
+        if result.status == row["status"]:
+            continue
+        changed = apply_reported_result(result)
+        if changed is not None and changed.status not in POLLED:
+            report.finished += 1
+            owners.add(wakes.owner_of(row["job_id"], row["variation_id"]))
+    if healthy:
+        circuit.record_success()
+    _heartbeat({row["job_id"] for row in rows})
+    return owners
+
+
+_last_heartbeat = {"at": 0.0}
+
+
+def _heartbeat(job_ids: set[int]) -> None:
+    """Jobs waiting on a slow prediction (a video takes minutes) are not stuck: keep the stall rule off them.
+
+    Touches `updated_at` only (no version bump: nothing a client sees changed), at most every few seconds.
+    """
+    if not job_ids or time.monotonic() - _last_heartbeat["at"] < max(1.0, settings.LEASE_SECONDS / 4):
+        return
+    _last_heartbeat["at"] = time.monotonic()
+    VideoJob.objects.filter(pk__in=job_ids, status__in=ACTIVE).update(updated_at=timezone.now())
+
+
+def reclaim_expired_leases(report: TickReport) -> None:
+    """A lease past its expiry belongs to a worker that died mid-step: free it and wake the step now."""
+    now = timezone.now()
+    expired = Q(lease_expires_at__lt=now)
+    report.reclaimed += VideoJob.objects.filter(expired, status=JobStatus.GENERATING_STORYBOARD).update(
+        lease_owner="", lease_expires_at=None, wake_at=now
+    )
+    report.reclaimed += Variation.objects.filter(
+        expired, status__in=UNFINISHED_VARIATION, job__status=JobStatus.GENERATING_VIDEO
+    ).update(lease_owner="", lease_expires_at=None, wake_at=now)
+    if report.reclaimed:
+        logger.warning("watchdog: took back %s lease(s) of stopped workers", report.reclaimed)
+
+
+def enqueue_due(report: TickReport) -> None:
+    """Queues every step whose wake-up is due and whose lease is free; each wake-up is queued once."""
+    now = timezone.now()
+    jobs = VideoJob.objects.filter(_free_lease(now), status=JobStatus.GENERATING_STORYBOARD, wake_at__lte=now)
+    for pk, run, request_id, wake_at in jobs.values_list("pk", "run", "request_id", "wake_at")[:BATCH]:
+        if VideoJob.objects.filter(pk=pk, wake_at=wake_at).update(wake_at=None):
+            enqueue(BUILD_STORYBOARD, pk, run, request_id=request_id)
+            report.enqueued += 1
+    variations = Variation.objects.filter(
+        _free_lease(now), wake_at__lte=now, status__in=UNFINISHED_VARIATION,
+        job__status=JobStatus.GENERATING_VIDEO, run=F("job__run"),
+    )
+    fields = ("pk", "job_id", "index", "run", "job__request_id", "wake_at")
+    for pk, job_id, index, run, request_id, wake_at in variations.values_list(*fields)[:BATCH]:
+        if Variation.objects.filter(pk=pk, wake_at=wake_at).update(wake_at=None):
+            enqueue(RENDER_VARIATION, job_id, index, run, request_id=request_id)
+            report.enqueued += 1
+    # Wake-ups of work that ended meanwhile (cancelled, completed) would only sit in the index.
+    VideoJob.objects.filter(wake_at__isnull=False).exclude(status=JobStatus.GENERATING_STORYBOARD).update(
+        wake_at=None
+    )
+    Variation.objects.filter(wake_at__isnull=False).exclude(status__in=UNFINISHED_VARIATION).update(wake_at=None)
+
+
+def lost_work(now=None) -> tuple[list[VideoJob], list[Variation]]:
+    """Active work nothing will wake: lease free, no wake-up asked, no prediction in flight, quiet for
+    WATCHDOG_AFTER_SECONDS (its task was lost, e.g. a Redis broker restarted, or its step crashed)."""
+    now = now or timezone.now()
+    quiet_since = now - timedelta(seconds=settings.WATCHDOG_AFTER_SECONDS)
+    in_flight = Prediction.objects.filter(status__in=wakes.IN_FLIGHT)
+    storyboards = (
+        VideoJob.objects.filter(_free_lease(now), status=JobStatus.GENERATING_STORYBOARD, wake_at__isnull=True,
+                                updated_at__lt=quiet_since)
+        .exclude(pk__in=in_flight.filter(variation__isnull=True).values("job_id"))
+        .only("id", "run", "request_id")
+    )
+    variations = (
+        Variation.objects.filter(_free_lease(now), status__in=UNFINISHED_VARIATION, wake_at__isnull=True,
+                                 job__status=JobStatus.GENERATING_VIDEO, job__updated_at__lt=quiet_since,
+                                 run=F("job__run"))
+        .exclude(pk__in=in_flight.filter(variation__isnull=False).values("variation_id"))
+        .select_related("job")
+        .only("id", "index", "run", "job__id", "job__request_id")
+    )
+    return list(storyboards[:BATCH]), list(variations[:BATCH])
+
+
+def requeue_lost_work(report: TickReport, *, recently: dict[tuple[str, int], float] | None = None) -> None:
+    """Re-queues lost work; `recently` (key -> monotonic time) keeps a loop from re-queueing the same
+    job every tick while its task waits in a long queue."""
+    storyboards, variations = lost_work()
+    now = time.monotonic()
+
+    def fresh(key: tuple[str, int]) -> bool:
+        if recently is None:
+            return True
+        if now - recently.get(key, -1e9) < settings.WATCHDOG_AFTER_SECONDS:
+            return False
+        recently[key] = now
+        return True
+
+    for job in storyboards:
+        if fresh(("job", job.pk)):
+            enqueue(BUILD_STORYBOARD, job.pk, job.run, request_id=job.request_id)
+            report.enqueued += 1
+    for variation in variations:
+        if fresh(("variation", variation.pk)):
+            enqueue(RENDER_VARIATION, variation.job.pk, variation.index, variation.run,
+                    request_id=variation.job.request_id)
+            report.enqueued += 1
+    if recently is not None and len(recently) > 10 * BATCH:
+        recently.clear()
+
+
+def watchdog_pass(*, recently: dict | None = None) -> TickReport:
+    report = TickReport()
+    reclaim_expired_leases(report)
+    enqueue_due(report)
+    requeue_lost_work(report, recently=recently)
+    return report
+
+
+class Poller:
+    """The loop. `tick()` is one pass; `run()` repeats it every POLLER_INTERVAL while it holds the lease."""
+
+    def __init__(self, owner: str | None = None) -> None:
+        self.owner = owner or f"{OWNER_PREFIX}:poller:{uuid.uuid4().hex[:8]}"
+        self._recently: dict[tuple[str, int], float] = {}
+
+    def hold_lease(self) -> bool:
+        """Takes or renews the deployment's poller lease. False while another live poller holds it."""
+        now = timezone.now()
+        expires = now + timedelta(seconds=settings.POLLER_LEASE_SECONDS)
+        free = Q(expires_at__isnull=True) | Q(expires_at__lt=now) | Q(owner=self.owner)
+        if ServiceLease.objects.filter(free, name=LEASE_NAME).update(owner=self.owner, expires_at=expires, beat_at=now):
+            return True
+        try:
+            ServiceLease.objects.create(name=LEASE_NAME, owner=self.owner, expires_at=expires, beat_at=now)
+            return True
+        except IntegrityError:
+            return False  # it exists and someone else holds it
+
+    def release_lease(self) -> None:
+        ServiceLease.objects.filter(name=LEASE_NAME, owner=self.owner).update(owner="", expires_at=None)
+
+    def tick(self) -> TickReport:
+        report = TickReport()
+        for model, pk in poll_in_flight(report):
+            wakes.request_wake(model, pk)
+        reclaim_expired_leases(report)
+        enqueue_due(report)
+        requeue_lost_work(report, recently=self._recently)
+        return report
+
+    def run(self, should_stop: Callable[[], bool] = lambda: False) -> None:
+        logger.info("provider poller %s started (interval %.1fs)", self.owner, settings.POLLER_INTERVAL)
+        holding = False
+        try:
+            while not should_stop():
+                started = time.monotonic()
+                try:
+                    close_old_connections()
+                    now_holding = self.hold_lease()
+                    if now_holding != holding:
+                        logger.info("provider poller %s %s the lease", self.owner,
+                                    "took" if now_holding else "lost")
+                        holding = now_holding
+                    if holding:
+                        report = self.tick()
+                        if report.errors:
+                            logger.warning("poller: %s poll(s) failed, e.g. %s", len(report.errors), report.errors[0])
+                except DatabaseError as exc:  # a blip: the next tick tries again
+                    logger.warning("poller tick failed: %s", exc)
+                    close_old_connections()
+                except Exception:  # noqa: BLE001 - the loop must outlive any one bad tick
+                    logger.exception("poller tick failed")
+                _sleep_until(started + settings.POLLER_INTERVAL, should_stop)
+        finally:
+            try:
+                self.release_lease()
+            except DatabaseError:
+                pass
+            logger.info("provider poller %s stopped", self.owner)
+
+
+def _sleep_until(deadline: float, should_stop: Callable[[], bool]) -> None:
+    while not should_stop():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        time.sleep(min(left, 0.2))
