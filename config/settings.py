@@ -171,13 +171,29 @@ else:
 VIDEO_STORAGE_PATH = Path(os.environ.get("VIDEO_STORAGE_PATH", VAR_DIR / "media"))
 MEDIA_ROOT = VIDEO_STORAGE_PATH
 MEDIA_URL = "/media/"
+MEDIA_URL_TTL_SECONDS = int(os.environ.get("MEDIA_URL_TTL_SECONDS", "3600"))
+# This process's own scratch space: downloads of stored files for FFmpeg, assembly and export
+# folders. Never shared: everything another process needs goes through the media storage.
+SCRATCH_DIR = Path(os.environ.get("SCRATCH_DIR") or VAR_DIR / "work")
 AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
+# S3-compatible endpoint (MinIO, moto, Ceph ...); unset means AWS itself. Credentials come from
+# AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or an instance role), read by boto3.
+AWS_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL") or None
+# Where browsers reach the bucket, when that differs from AWS_S3_ENDPOINT_URL (e.g. a container
+# network name for the app, localhost for the browser): presigned URLs are signed for this host.
+AWS_S3_PUBLIC_ENDPOINT_URL = os.environ.get("AWS_S3_PUBLIC_ENDPOINT_URL") or None
+AWS_S3_REGION_NAME = os.environ.get("AWS_S3_REGION_NAME") or None
+# Path style (`host/bucket/key`) for custom endpoints: no wildcard DNS needed.
+AWS_S3_ADDRESSING_STYLE = os.environ.get("AWS_S3_ADDRESSING_STYLE") or ("path" if AWS_S3_ENDPOINT_URL else None)
+AWS_S3_SIGNATURE_VERSION = "s3v4"
+AWS_LOCATION = os.environ.get("AWS_LOCATION", "")  # key prefix inside the bucket
+AWS_DEFAULT_ACL = None  # objects stay private: they leave only through presigned URLs
+AWS_QUERYSTRING_AUTH = True
+AWS_QUERYSTRING_EXPIRE = MEDIA_URL_TTL_SECONDS
+AWS_S3_FILE_OVERWRITE = True  # refines replace scene images under the same name
 if AWS_STORAGE_BUCKET_NAME:
     STORAGES = {
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {"querystring_auth": True, "querystring_expire": 3600, "file_overwrite": True},
-        },
+        "default": {"BACKEND": "storages.backends.s3.S3Storage"},
         "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
     }
 else:
@@ -190,13 +206,10 @@ STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Admin assets are served straight from the installed apps: no collectstatic step to forget.
 WHITENOISE_USE_FINDERS = True
-MEDIA_URL_TTL_SECONDS = int(os.environ.get("MEDIA_URL_TTL_SECONDS", "3600"))
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
 # Hosts that outbound requests to tenant-supplied URLs (callbacks, logo URLs) may reach even though they
 # resolve to private/loopback addresses (videogen/netguard.py). Empty: public internet only.
 CALLBACK_ALLOWED_HOSTS = env_list("CALLBACK_ALLOWED_HOSTS")
-# Where the offline provider keeps its outputs (stands in for the provider's file host).
-LOCAL_PROVIDER_DIR = Path(os.environ.get("LOCAL_PROVIDER_DIR") or VAR_DIR / "local-provider")
 
 # Uploads stream to disk past 2.5 MB; the 50 MB limit is enforced while streaming.
 MAX_UPLOAD_BYTES = int(os.environ.get("MAX_UPLOAD_BYTES", 50 * 1024 * 1024))

@@ -28,9 +28,28 @@ def clear_caches() -> None:
 
 @pytest.fixture(autouse=True)
 def _isolated_media(settings, tmp_path):
-    """Each test writes media into its own folder."""
+    """Each test writes media into its own folder, and its scratch copies into another."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.VIDEO_STORAGE_PATH = settings.MEDIA_ROOT
+    settings.SCRATCH_DIR = tmp_path / "scratch"
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 server on 127.0.0.1 (tests/s3.py), one per test process."""
+    from tests.s3 import S3Server
+
+    server = S3Server().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_server, settings, db):
+    """A fresh bucket that this test's default storage (and the processes it starts) use."""
+    bucket = s3_server.new_bucket()
+    bucket.use_in(settings)
+    return bucket
 
 
 @pytest.fixture
@@ -158,7 +177,6 @@ def qcluster(transactional_db, settings, tmp_path):
     """Starts real `qcluster` worker processes on the test database; stops them after the test."""
     from tests.workers import QCluster
 
-    settings.LOCAL_PROVIDER_DIR = tmp_path / "provider"
     clusters: list[QCluster] = []
 
     def start(**env: str) -> QCluster:

@@ -157,11 +157,10 @@ def test_empty_budget_settings_fall_back_to_the_environment(api, tenant, tasks):
     assert generate(api, tenant).status_code == 202
 
 
-def test_a_running_job_is_not_stopped_by_the_hard_limit(settings, tmp_path, tasks):
+def test_a_running_job_is_not_stopped_by_the_hard_limit(settings, tasks):
     from videogen.pipeline.tasks import build_storyboard
 
     settings.VIDEOGEN_PROVIDER = "local"
-    settings.LOCAL_PROVIDER_DIR = tmp_path / "provider"
     job = VideoJobFactory(status=JobStatus.GENERATING_STORYBOARD, aspect_ratio="1:1")
     spend("50.00")
     assert costs.budget_status().hard_exceeded

@@ -117,9 +117,8 @@ def test_database_error_outside_drf_is_a_json_500_too(db, monkeypatch):
 
 
 @pytest.fixture
-def local_provider(settings, tmp_path):
+def local_provider(settings):
     settings.VIDEOGEN_PROVIDER = "local"
-    settings.LOCAL_PROVIDER_DIR = tmp_path / "provider"
 
 
 def _as_if_quiet_for(job_id: int, seconds: int) -> None:

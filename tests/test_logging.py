@@ -138,9 +138,8 @@ def test_a_render_tasks_log_lines_carry_the_request_id_of_the_render_call(api, t
     assert logs.where(event="request_finished", path=f"/api/v2/jobs/{job.pk}/render")[0]["request_id"] == "abc123"
 
 
-def test_the_storyboard_pipeline_logs_under_the_request_id_of_generate(api, tenant, tasks, logs, settings, tmp_path):
+def test_the_storyboard_pipeline_logs_under_the_request_id_of_generate(api, tenant, tasks, logs, settings):
     settings.VIDEOGEN_PROVIDER = "local"
-    settings.LOCAL_PROVIDER_DIR = tmp_path / "provider"
     response = api.post("/api/v2/generate", {
         "campaignId": str(tenant.campaign.id), "clientId": str(tenant.client.id), "videoName": "Logs",
         "creativePrompt": "A runner at dawn, then the shoe close-up, then the finish line crowd",

@@ -19,9 +19,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _local_provider(settings, tmp_path):
+def _local_provider(settings):
     settings.VIDEOGEN_PROVIDER = "local"
-    settings.LOCAL_PROVIDER_DIR = tmp_path / "provider"
 
 
 def start_job(api, tenant, tasks, **overrides) -> VideoJob:

@@ -137,23 +137,6 @@ def test_filename_is_offered_for_download(anon, stored_video):
     assert "Spring launch.mp4" in response["Content-Disposition"]
 
 
-def test_object_storage_answers_its_own_presigned_url(settings, monkeypatch):
-    settings.AWS_STORAGE_BUCKET_NAME = "bucket"
-    calls = []
-
-    class FakeS3Storage:
-        def url(self, name, parameters=None, expire=None):
-            calls.append((name, parameters, expire))
-            return f"https://bucket.s3.example.com/{name}?X-Amz-Signature=abc"
-
-    monkeypatch.setattr(signed_urls, "default_storage", FakeS3Storage())
-
-    url = sign_media_url("uploads/c/a.mp4", ttl=120)
-
-    assert url == "https://bucket.s3.example.com/uploads/c/a.mp4?X-Amz-Signature=abc"
-    assert calls == [("uploads/c/a.mp4", None, 120)]
-
-
 def test_post_is_not_allowed(anon, stored_video):
     response = anon.post(sign_media_url(stored_video))
 

@@ -36,8 +36,8 @@ class QCluster:
             "DJANGO_SETTINGS_MODULE": "config.settings_test",
             "DATABASE_URL": database_url(),
             "VIDEO_STORAGE_PATH": str(settings.MEDIA_ROOT),
+            "SCRATCH_DIR": str(settings.SCRATCH_DIR),
             "VIDEOGEN_PROVIDER": settings.VIDEOGEN_PROVIDER,
-            "LOCAL_PROVIDER_DIR": str(getattr(settings, "LOCAL_PROVIDER_DIR", "")),
             "Q_POLL": "0.1",
             **env,
         }

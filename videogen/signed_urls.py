@@ -3,21 +3,27 @@
 `<img>` and `<video>` tags send no Authorization header, so media URLs carry their own
 proof: a token signed with SECRET_KEY (salt "media") naming the storage object and when
 the URL stops working. On S3-compatible storage the bucket's own presigned URLs are used
-instead and the signed-media view (videogen.api.signing) is not involved.
+instead (signed for AWS_S3_PUBLIC_ENDPOINT_URL when browsers reach the bucket under another
+host) and the signed-media view (videogen.api.signing) is not involved.
 
 Expiry is rounded up to a step (a tenth of the TTL, at most five minutes), so the same file
 gets the same URL for a few minutes: browsers can cache it, and a job polled every few
 seconds keeps the same body and ETag (304s keep working). Every URL still lives at least TTL.
+Presigned URLs carry their signing time, so they are memoized in the cache per expiry step:
+every process hands out the same URL for a file within a step.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils.http import content_disposition_header
@@ -89,7 +95,7 @@ def sign_media_url(
         parameters: dict[str, str] = {}
         if filename:
             parameters["ResponseContentDisposition"] = content_disposition_header(as_attachment, filename) or ""
-        return default_storage.url(storage_name, parameters=parameters or None, expire=ttl)
+        return presigned_url(storage_name, expires_at=_expiry(ttl), parameters=parameters)
     token = make_token(storage_name, ttl=ttl, filename=filename, as_attachment=as_attachment)
     path = reverse("signed-media", kwargs={"token": token})
     if request is not None:
@@ -102,3 +108,37 @@ def sign_media_url(
 def media_url(name: str | None, filename: str | None = None, *, request: Any = None) -> str | None:
     """`sign_media_url` for a file that may not exist yet: None when there is no stored name."""
     return sign_media_url(name, request=request, filename=filename) if name else None
+
+
+def presigned_url(name: str, *, expires_at: int, parameters: dict[str, str] | None = None) -> str:
+    """A presigned GET URL for `name` in the bucket, valid until the epoch second `expires_at`.
+
+    The same (bucket, name, expires_at, parameters) gives the same URL in every process sharing the
+    cache, so a polled job keeps the same body and browsers reuse what they downloaded.
+    """
+    signer = _signing_storage()
+    where = (getattr(signer, "endpoint_url", ""), getattr(signer, "bucket_name", ""), getattr(signer, "location", ""))
+    key_source = repr((where, name, expires_at, sorted((parameters or {}).items())))
+    key = "presigned:" + hashlib.sha256(key_source.encode()).hexdigest()
+    url = cache.get(key)
+    if url is None:
+        lifetime = max(1, expires_at - int(_now()))
+        url = signer.url(name, parameters=parameters or None, expire=lifetime)
+        cache.set(key, url, timeout=max(1, lifetime - 5))
+    return url
+
+
+def _signing_storage() -> Any:
+    """The storage that signs URLs: the default one, or a twin pointed at the browsers' endpoint."""
+    public = getattr(settings, "AWS_S3_PUBLIC_ENDPOINT_URL", None)
+    if not public or public == getattr(default_storage, "endpoint_url", None):
+        return default_storage
+    return _public_twin(public, getattr(default_storage, "bucket_name", ""), getattr(default_storage, "location", ""))
+
+
+@lru_cache(maxsize=4)
+def _public_twin(endpoint_url: str, bucket_name: str, location: str) -> Any:
+    # Signing is local computation: this twin never connects to its endpoint.
+    from storages.backends.s3 import S3Storage
+
+    return S3Storage(endpoint_url=endpoint_url, bucket_name=bucket_name, location=location)

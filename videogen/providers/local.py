@@ -1,17 +1,21 @@
 """The offline provider: storyboard frames drawn with Pillow, clips made with FFmpeg. No keys, no network.
 
 Each create call does its work at once and answers a finished prediction, so the pipeline's
-create → record → poll → download path runs unchanged. It costs nothing.
+create → record → poll → download path runs unchanged. It costs nothing. Its outputs are kept
+in the media storage under `local-provider/` (standing in for the provider's file host), so any
+worker on any host can poll and download a prediction another one created.
 """
 
 from __future__ import annotations
 
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
-from django.conf import settings
+from django.core.files.storage import default_storage
 
 from videogen.media.clips import MOTIONS, image_to_clip
 from videogen.media.ffmpeg import MediaError
@@ -24,16 +28,31 @@ from videogen.providers.base import (
     ProviderError,
     UpscaleSpec,
 )
+from videogen.storage import local_copy, save_file, work_dir
 
 # Each clip runs on a little past its scene so the crossfade into the next scene blends two
 # moving shots instead of a frozen last frame (assembly trims to the scene timings).
 CROSSFADE_TAIL_SECONDS = 0.5
 
 
-def _outputs_dir() -> Path:
-    path = Path(getattr(settings, "LOCAL_PROVIDER_DIR", settings.VAR_DIR / "local-provider"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+OUTPUTS_PREFIX = "local-provider"
+
+
+def _output_name(prediction_id: str, suffix: str) -> str:
+    return f"{OUTPUTS_PREFIX}/{prediction_id}{suffix}"
+
+
+@contextmanager
+def _publishing(prediction_id: str, suffix: str) -> Iterator[Path]:
+    """A scratch path to render into; what is written there is stored as the prediction's output."""
+    folder = work_dir("local-provider-")
+    try:
+        out = folder / f"{prediction_id}{suffix}"
+        yield out
+        if out.exists():
+            save_file(_output_name(prediction_id, suffix), out)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class LocalProvider(Provider):
@@ -50,29 +69,29 @@ class LocalProvider(Provider):
 
     def create_image(self, spec: ImageSpec, *, webhook: str | None = None) -> PredictionResult:
         prediction_id = f"local-{uuid.uuid4().hex}"
-        out = _outputs_dir() / f"{prediction_id}.png"
-        render_storyboard_frame(
-            out,
-            size=(spec.width, spec.height),
-            scene_number=spec.scene_number,
-            title=f"Scene {spec.scene_number}",
-            description=spec.description or spec.prompt,
-            palette=spec.palette,
-            brand_name=spec.brand_name,
-            seed=spec.seed,
-        )
+        with _publishing(prediction_id, ".png") as out:
+            render_storyboard_frame(
+                out,
+                size=(spec.width, spec.height),
+                scene_number=spec.scene_number,
+                title=f"Scene {spec.scene_number}",
+                description=spec.description or spec.prompt,
+                palette=spec.palette,
+                brand_name=spec.brand_name,
+                seed=spec.seed,
+            )
         return self.get(prediction_id)
 
     def create_clip(self, spec: ClipSpec, *, webhook: str | None = None) -> PredictionResult:
         prediction_id = f"local-{uuid.uuid4().hex}"
-        out = _outputs_dir() / f"{prediction_id}.mp4"
         motion = spec.motion if spec.motion in MOTIONS else MOTIONS[spec.seed % len(MOTIONS)]
         try:
-            image_to_clip(
-                spec.image_path, out, duration=spec.duration_seconds + CROSSFADE_TAIL_SECONDS,
-                size=(spec.width, spec.height),
-                fps=spec.fps, motion=motion,
-            )
+            with _publishing(prediction_id, ".mp4") as out:
+                image_to_clip(
+                    spec.image_path, out, duration=spec.duration_seconds + CROSSFADE_TAIL_SECONDS,
+                    size=(spec.width, spec.height),
+                    fps=spec.fps, motion=motion,
+                )
         except MediaError as exc:
             return PredictionResult(external_id=prediction_id, status="failed", error=str(exc)[:500])
         return self.get(prediction_id)
@@ -80,24 +99,27 @@ class LocalProvider(Provider):
     def create_upscale(self, spec: UpscaleSpec, *, webhook: str | None = None) -> PredictionResult:
         # Offline there is no upscaler: the assembled video is already at the platform's size.
         prediction_id = f"local-{uuid.uuid4().hex}"
-        shutil.copyfile(spec.video_path, _outputs_dir() / f"{prediction_id}.mp4")
+        save_file(_output_name(prediction_id, ".mp4"), Path(spec.video_path))
         return self.get(prediction_id)
 
     def get(self, external_id: str) -> PredictionResult:
         for suffix in (".png", ".mp4"):
-            path = _outputs_dir() / f"{external_id}{suffix}"
-            if path.exists():
-                return PredictionResult(external_id=external_id, status="succeeded", output_url=path.as_uri())
+            name = _output_name(external_id, suffix)
+            if default_storage.exists(name):
+                return PredictionResult(external_id=external_id, status="succeeded", output_url=f"storage:{name}")
         raise ProviderError(f"unknown local prediction {external_id}", retryable=False, status=404)
 
     def cancel(self, external_id: str) -> None:
         """Local predictions finish inside create: there is never anything in flight to cancel."""
 
     def download(self, result: PredictionResult, dest: Path) -> Path:
-        source = Path(result.output_url.removeprefix("file://"))
-        dest = dest.with_suffix(source.suffix)
+        name = result.output_url.removeprefix("storage:")
+        if not name.startswith(f"{OUTPUTS_PREFIX}/"):
+            raise ProviderError(f"not a local prediction output: {result.output_url!r}", retryable=False)
+        dest = dest.with_suffix(Path(name).suffix)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, dest)
+        with local_copy(name) as source:
+            shutil.copyfile(source, dest)
         return dest
 
     def image_cost(self, hd: bool) -> Decimal:
