@@ -10,10 +10,21 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.views.decorators.cache import never_cache
-from rest_framework_simplejwt.views import TokenObtainPairView
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from config import throttles
 from videogen import ratelimit
@@ -46,3 +57,53 @@ def _refusal(request: HttpRequest, status: int, retry_after: int, message: str) 
     response = TemplateResponse(request, "admin/login_throttled.html", context, status=status)
     response["Retry-After"] = str(retry_after)
     return response
+
+
+class RefreshSerializer(TokenRefreshSerializer):
+    """A new access token (and, with rotation, a new refresh token; the used one is blacklisted).
+
+    A refresh token whose user no longer exists is a 401, like any other token that cannot be used.
+    """
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+        try:
+            return super().validate(attrs)
+        except get_user_model().DoesNotExist:
+            raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account") from None
+
+
+class RefreshView(TokenRefreshView):
+    """`POST /auth/token/refresh`: `{refresh}` -> `{access, refresh}`; each refresh token works once."""
+
+    serializer_class = RefreshSerializer
+
+
+class LogoutSerializer(serializers.Serializer):
+    refresh = serializers.CharField(help_text="The refresh token to revoke.")
+
+
+@extend_schema(
+    request=LogoutSerializer,
+    responses={204: OpenApiResponse(description="The refresh token is revoked.")},
+    description="Revokes a refresh token (blacklisted: it can no longer be used to refresh). "
+                "Access tokens already issued stay valid until they expire.",
+)
+class LogoutView(APIView):
+    """`POST /auth/logout`: blacklists the given refresh token. Needs only the token itself, so a client
+    whose access token has expired can still sign out."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [throttles.LoginThrottle]
+
+    def get_authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'  # a refused token is a 401 (DRF answers 403 without this header)
+
+    def post(self, request: Request) -> Response:
+        serializer = LogoutSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            RefreshToken(serializer.validated_data["refresh"]).blacklist()
+        except TokenError as exc:
+            raise InvalidToken(str(exc)) from None
+        return Response(status=204)

@@ -77,7 +77,7 @@ _DEFAULT_CODES = {
     405: "method_not_allowed",
     406: "not_acceptable",
     409: "conflict",
-    413: "file_too_large",
+    413: "payload_too_large",
     415: "unsupported_media_type",
     429: "throttled",
 }
@@ -126,9 +126,36 @@ def _first_code(codes: Any) -> str | None:
     return None
 
 
+def _from_infrastructure(exc: Exception) -> exceptions.APIException | None:
+    """Client faults Django raises outside DRF's exception family, and an unreachable Redis, as 4xx/503."""
+    from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+
+    if isinstance(exc, exceptions.APIException):
+        return None  # already an API answer (an upload's file_too_large is also a RequestDataTooBig)
+    if isinstance(exc, RequestDataTooBig):
+        from config.parsers import payload_too_large
+
+        return payload_too_large()
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return exceptions.ParseError("Too many fields in the request.")
+    if isinstance(exc, RecursionError):
+        return exceptions.ParseError("The request is nested too deeply.")
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+    except ImportError:  # pragma: no cover - redis is a pinned dependency
+        return None
+    if isinstance(exc, RedisConnectionError | RedisTimeoutError):
+        logger.error("cache unreachable: %s", exc)
+        return ApiError("service_unavailable", "The service is briefly unavailable. Please try again shortly.",
+                        status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"})
+    return None
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         exc = from_domain(exc)
+    exc = _from_infrastructure(exc) or exc
     response = exception_handler(exc, context)
     if response is None:
         # Unexpected error: log it with its traceback, answer a clean 500 envelope.
@@ -176,7 +203,19 @@ def json_500(request: HttpRequest) -> JsonResponse:
 
 
 def json_400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    from django.core.exceptions import RequestDataTooBig
+
+    if isinstance(exception, RequestDataTooBig) and not isinstance(exception, exceptions.APIException):
+        return JsonResponse({"code": "payload_too_large", "detail": "The request body is too large."}, status=413)
     return JsonResponse({"code": "bad_request", "detail": "The request could not be understood."}, status=400)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
+    """CSRF_FAILURE_VIEW: browser-session writes without a valid CSRF token (the API uses Bearer tokens)."""
+    return JsonResponse(
+        {"code": "csrf_failed", "detail": "This request needs a valid CSRF token (the API takes a Bearer token)."},
+        status=403,
+    )
 
 
 def json_403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

@@ -11,7 +11,8 @@ declared them:
 - 404 when the path names an object (another tenant's answers 404 too) or the list is paginated;
 - 403 for writes (viewers may read, not write);
 - 415 when the operation takes a body (another content type);
-- 429 when the view is throttled.
+- 413 when the operation takes a body (over the size limit);
+- 429 and 503 when the view is throttled (the rate-limit store unreachable).
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ ERROR_DESCRIPTIONS = {
     403: "Not allowed: viewers may read but not change a client's data.",
     404: "Not found, or not one of yours.",
     415: "Unsupported content type.",
+    413: "`payload_too_large`: the request body is over the size limit.",
     429: "Rate limit reached; see Retry-After.",
+    503: "`service_unavailable`: the rate-limit store is unreachable; see Retry-After.",
 }
 
 
@@ -57,9 +60,9 @@ class AutoSchema(SpectacularAutoSchema):
         if self.method not in SAFE_METHODS:
             codes.append(403)
         if takes_body:
-            codes.append(415)
+            codes.extend([413, 415])
         if self._is_throttled():
-            codes.append(429)
+            codes.extend([429, 503])
         return codes
 
     def _is_throttled(self) -> bool:

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "clients",
     "campaigns",
@@ -232,7 +233,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # JSON only: nested fields (brandGuidelines, brief) do not survive a form encoding. The upload view
     # declares its own multipart parser.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],  # size- and depth-limited (config/parsers.py)
     # drf-spectacular, plus the error envelope for the codes each operation can answer (config/schema.py).
     "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
@@ -262,6 +263,10 @@ SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=int(os.environ.get("JWT_ACCESS_MINUTES", "30"))),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=7),
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # Each refresh token works once: refreshing returns a new one and blacklists the old, so a stolen
+    # refresh token stops working as soon as either party uses it. /auth/logout blacklists one.
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Video generation API",
@@ -278,6 +283,8 @@ CORS_EXPOSE_HEADERS = ["ETag", "Location", "Retry-After", "Content-Range", "X-Re
 CORS_ALLOW_HEADERS = (
     "accept", "authorization", "content-type", "if-none-match", "idempotency-key", "range", "x-request-id",
 )
+# A refused CSRF check answers the JSON envelope, not Django's HTML page.
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

@@ -1,15 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.routers import SimpleRouter
 from rest_framework_nested.routers import NestedSimpleRouter
-from rest_framework_simplejwt.views import TokenRefreshView
 
 from campaigns.api import CampaignViewSet
 from clients.api import ClientMembersViewSet, ClientViewSet, MeView
 from config import health
-from config.auth import ThrottledTokenObtainPairView, admin_login
+from config.auth import LogoutView, RefreshView, ThrottledTokenObtainPairView, admin_login
+from config.parsers import JSONParser
 from videogen.observability import metrics_view
 
 # The trailing slash is optional: a POST to `/clients` must not become a body-less 301.
@@ -25,7 +25,8 @@ TOKEN_PARSERS = [JSONParser, FormParser, MultiPartParser]
 
 api_v2 = [
     path("auth/token", ThrottledTokenObtainPairView.as_view(parser_classes=TOKEN_PARSERS), name="token-obtain"),
-    path("auth/token/refresh", TokenRefreshView.as_view(parser_classes=TOKEN_PARSERS), name="token-refresh"),
+    path("auth/token/refresh", RefreshView.as_view(parser_classes=TOKEN_PARSERS), name="token-refresh"),
+    path("auth/logout", LogoutView.as_view(parser_classes=TOKEN_PARSERS), name="logout"),
     path("me", MeView.as_view(), name="me"),
     path("", include("videogen.api.urls")),
     path("", include(router.urls)),

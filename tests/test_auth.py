@@ -14,7 +14,7 @@ from tests.conftest import bearer_client
 from tests.factories import ClientFactory, MembershipFactory, UserFactory
 
 PASSWORD = "pw-12345678"  # tests.factories.UserFactory's password
-PUBLIC_ROUTES = {"token-obtain", "token-refresh"}
+PUBLIC_ROUTES = {"token-obtain", "token-refresh", "logout"}
 
 
 SAMPLE_UUID = "00000000-0000-4000-8000-000000000001"

@@ -14,11 +14,15 @@ from typing import Any
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
+from django.views.decorators.csrf import csrf_exempt
 
 from videogen.signed_urls import read_token, seconds_left
 
 _CHUNK = 64 * 1024
 _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# No stored file is near 10**18 bytes; longer numbers (thousands of digits) are unsatisfiable, and
+# int() of them is refused by Python's digit limit.
+_MAX_RANGE_DIGITS = 18
 _CONTENT_TYPES = {
     ".jpg": "image/jpeg",
     ".jpeg": "image/jpeg",
@@ -48,6 +52,8 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None | bool:
     if not match or (not match.group(1) and not match.group(2)):
         return None
     first_text, last_text = match.groups()
+    if len(first_text) > _MAX_RANGE_DIGITS or len(last_text) > _MAX_RANGE_DIGITS:
+        return False
     if not first_text:  # suffix range: the last N bytes
         length = int(last_text)
         if length == 0 or size == 0:
@@ -108,6 +114,7 @@ def stored_file_response(
     return response
 
 
+@csrf_exempt  # read-only, no session: any other method answers the 405 envelope below, not a CSRF page
 def serve_signed_media(request: HttpRequest, token: str) -> HttpResponse:
     """Serves the file a valid token names, without auth (for <img> and <video>)."""
     if request.method not in ("GET", "HEAD"):
