@@ -10,7 +10,6 @@ import logging
 import shutil
 from dataclasses import dataclass, field
 
-from django.db import transaction
 from django.utils import timezone
 
 from config.logging import bind_job_context
@@ -18,9 +17,8 @@ from videogen import metrics, services
 from videogen.media.exports import export_gif, export_thumbnail, export_webm, export_with_retry
 from videogen.media.ffmpeg import MediaError, probe
 from videogen.models import JobEvent, JobStatus, SceneStatus, Variation, VariationStatus, VideoJob
-from videogen.pipeline import tasks
 from videogen.pipeline.queue import enqueue_on_commit
-from videogen.pipeline.state import ALLOWED_FROM, REFINABLE, record_event, transition
+from videogen.pipeline.state import ALLOWED_FROM, REFINABLE, record_event
 from videogen.providers.policy import EXPORT_RETRIES, EXPORT_TIMEOUT_SECONDS
 from videogen.storage import local_copy, output_name, save_file, work_dir
 
@@ -85,19 +83,11 @@ def mark_failed(job: VideoJob, *, reason: str, actor: str) -> VideoJob:
     reason = reason.strip()
     if not reason:
         raise ValueError("A reason is required.")
-    with transaction.atomic():
-        job = transition(
-            job.pk, JobStatus.FAILED, error=reason, message=f"marked failed by {actor}: {reason}",
-            event_data={"by": actor, "reason": reason},
-        )
-        # Workers stop on their own once the job is no longer generating; what is in flight is cancelled.
-        Variation.objects.filter(job=job).filter(
-            status__in=[VariationStatus.PENDING, VariationStatus.RENDERING, VariationStatus.EXPORTING]
-        ).update(status=VariationStatus.FAILED, error=reason, updated_at=timezone.now())
-        job.scenes.filter(status__in=[SceneStatus.PENDING, SceneStatus.GENERATING]).update(
-            status=SceneStatus.FAILED, error="Stopped before this scene's image was made."
-        )
-        enqueue_on_commit(tasks.CANCEL_PREDICTIONS, job.pk)
+    job = services.stop_job(
+        job, JobStatus.FAILED, variations_become=VariationStatus.FAILED, variation_error=reason,
+        scene_error="Stopped before this scene's image was made.",
+        error=reason, message=f"marked failed by {actor}: {reason}", event_data={"by": actor, "reason": reason},
+    )
     metrics.JOB_FAILURES_TOTAL.labels(reason="ops").inc()
     logger.warning("job %s marked failed by %s: %s", job.pk, actor, reason)
     return job

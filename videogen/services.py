@@ -222,24 +222,43 @@ def refine(
 # --- Cancel -----------------------------------------------------------------------------------
 
 
+IN_FLIGHT_VARIATIONS = (VariationStatus.PENDING, VariationStatus.RENDERING, VariationStatus.EXPORTING)
+IN_FLIGHT_SCENES = (SceneStatus.PENDING, SceneStatus.GENERATING)
+
+
+def stop_job(
+    job: VideoJob, to_status: str, *, variations_become: str, variation_error: str = "", scene_error: str,
+    **transition_fields: Any,
+) -> VideoJob:
+    """Moves the job to a stopped status and stops what is in flight: unfinished variations and scenes
+    take their stopped status, and the provider's running predictions are cancelled after commit.
+
+    Raises IllegalTransition when the state machine refuses `to_status` from where the job is now.
+    Cancel (the API, the console) and mark-failed (the console) both stop a job this way.
+    """
+    with transaction.atomic():
+        job = transition(job.pk, to_status, **transition_fields)
+        stopped: dict[str, Any] = {"status": variations_become, "updated_at": timezone.now()}
+        if variation_error:
+            stopped["error"] = variation_error
+        Variation.objects.filter(job=job, status__in=IN_FLIGHT_VARIATIONS).update(**stopped)
+        job.scenes.filter(status__in=IN_FLIGHT_SCENES).update(status=SceneStatus.FAILED, error=scene_error)
+        enqueue_on_commit(tasks.CANCEL_PREDICTIONS, job.pk)
+    return job
+
+
 def cancel(job: VideoJob, *, reason: str = "cancelled by the user") -> VideoJob:
     """Drops queued work, cancels in-flight predictions, stops further spend. Idempotent."""
     if job.status == JobStatus.CANCELLED:
         return job
     if job.status == JobStatus.COMPLETED:
         raise InvalidState("A completed job cannot be cancelled.")
-    with transaction.atomic():
-        try:
-            job = transition(job.pk, JobStatus.CANCELLED, new_run=True, message=reason, error="")
-        except IllegalTransition as exc:
-            if exc.current == JobStatus.CANCELLED:
-                return VideoJob.objects.get(pk=job.pk)
-            raise InvalidState(f"This job can no longer be cancelled; it is {exc.current}.") from None
-        Variation.objects.filter(job=job).exclude(
-            status__in=[VariationStatus.COMPLETED, VariationStatus.FAILED]
-        ).update(status=VariationStatus.CANCELLED)
-        job.scenes.filter(status__in=[SceneStatus.PENDING, SceneStatus.GENERATING]).update(
-            status=SceneStatus.FAILED, error="Cancelled."
+    try:
+        return stop_job(
+            job, JobStatus.CANCELLED, variations_become=VariationStatus.CANCELLED, scene_error="Cancelled.",
+            new_run=True, message=reason, error="",
         )
-        enqueue_on_commit(tasks.CANCEL_PREDICTIONS, job.pk)
-    return job
+    except IllegalTransition as exc:
+        if exc.current == JobStatus.CANCELLED:
+            return VideoJob.objects.get(pk=job.pk)
+        raise InvalidState(f"This job can no longer be cancelled; it is {exc.current}.") from None
