@@ -189,6 +189,19 @@ def qcluster(transactional_db, settings, tmp_path):
         cluster.stop()
 
 
+@pytest.fixture(scope="module")
+def fake_server(request):
+    """One fake Replicate server (tests/fake_replicate.py) per test module, on a free local port.
+
+    Its latency is the module's FAKE_REPLICATE_LATENCY (seconds), 0.2 unless the module says otherwise.
+    Tests call `reset()` on it before use (the module shares it).
+    """
+    from tests.fake_replicate import FakeReplicate
+
+    with FakeReplicate(latency=getattr(request.module, "FAKE_REPLICATE_LATENCY", 0.2)) as fake:
+        yield fake
+
+
 @contextmanager
 def using_fake_replicate(settings, fake, **overrides):
     """Points the Replicate provider at a fake server (tests/fake_replicate.py) for the block.

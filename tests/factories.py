@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import io
+import uuid
 from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
+from django.core.files.storage import default_storage
 
 from campaigns.models import Campaign
 from clients.models import Client, Membership
-from videogen.models import CostEntry, JobStatus, Prediction, Scene, Variation, VideoJob
+from tests import media_files
+from videogen.models import Asset, CostEntry, JobStatus, Prediction, Scene, Variation, VideoJob
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -153,3 +157,12 @@ class AssetFactory(factory.django.DjangoModelFactory):
     width = 64
     height = 96
     filename = "product.png"
+
+
+def stored_image_asset(client: Client, *, size: tuple[int, int] = (8, 8), colour: str = "red", **fields) -> Asset:
+    """An image asset whose PNG really is in storage, under the name an upload gets."""
+    body = media_files.png_bytes(size, colour)
+    asset_id = uuid.uuid4()
+    name = default_storage.save(f"uploads/{client.id}/{asset_id}.png", io.BytesIO(body))
+    fields = {"filename": "logo.png", **fields}
+    return AssetFactory(id=asset_id, client=client, file=name, size=len(body), width=size[0], height=size[1], **fields)

@@ -1,4 +1,5 @@
-"""Builders for jobs in a given state, with real files in storage, without running the pipeline."""
+"""Builders for jobs: a generate request body, and jobs in a given state with real files in storage
+(without running the pipeline)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,19 @@ from tests import media_files
 from tests.factories import SceneFactory, VariationFactory, VideoJobFactory
 from videogen.models import JobStatus, SceneStatus, VariationStatus
 from videogen.storage import output_name, save_file, storyboard_image_name
+
+
+def generate_body(tenant, **overrides) -> dict:
+    """A valid POST /generate body for the tenant's campaign; `overrides` replace fields."""
+    body = {
+        "campaignId": str(tenant.campaign.id),
+        "clientId": str(tenant.client.id),
+        "videoName": "Spring launch",
+        "creativePrompt": "Show a runner in the city at dawn, then the shoe close-up, then the crowd cheering",
+        "duration": 30,
+        "platform": "tiktok",
+    }
+    return {**body, **overrides}
 
 
 def storyboard_complete_job(tenant, **fields):

@@ -11,21 +11,14 @@ from types import SimpleNamespace
 import pytest
 
 from tests.conftest import using_fake_replicate
-from tests.fake_replicate import FakeReplicate
-from tests.jobs import storyboard_complete_job
-from tests.test_jobs_api import generate_body
+from tests.jobs import generate_body, storyboard_complete_job
 from videogen import metrics
 from videogen.models import JobStatus, VideoJob
 from videogen.pipeline.storyboard import run_storyboard_step
 from videogen.providers import circuit
 
 FLUX = "black-forest-labs/flux-schnell"
-
-
-@pytest.fixture(scope="module")
-def fake_server():
-    with FakeReplicate(latency=0.1) as fake:
-        yield fake
+FAKE_REPLICATE_LATENCY = 0.1
 
 
 @pytest.fixture

@@ -36,28 +36,22 @@ from tests.fake_replicate import (
 FLUX = "black-forest-labs/flux-schnell"
 KLING = "kwaivgi/kling-v2.1"
 WAN = "wavespeedai/wan-2.1-i2v-480p"
-LATENCY = 0.2
+LATENCY = FAKE_REPLICATE_LATENCY = 0.2
 TERMINAL = {"succeeded", "failed", "canceled", "aborted"}
 
 VECTOR = WEBHOOK_TEST_VECTOR
 
 
-@pytest.fixture(scope="module")
-def server():
-    with FakeReplicate(latency=LATENCY) as fake:
-        yield fake
-
-
 @pytest.fixture
-def fake(server):
-    server.reset()
-    yield server
-    assert server.server_errors == [], server.server_errors[-1]
+def fake(fake_server):
+    fake_server.reset()
+    yield fake_server
+    assert fake_server.server_errors == [], fake_server.server_errors[-1]
 
 
 @pytest.fixture(scope="module")
-def _client(server):
-    return replicate.Client(api_token="test", base_url=server.base_url)
+def _client(fake_server):
+    return replicate.Client(api_token="test", base_url=fake_server.base_url)
 
 
 @pytest.fixture

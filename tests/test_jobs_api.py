@@ -9,22 +9,10 @@ import pytest
 from clients.models import Membership
 from tests.conftest import bearer_client
 from tests.factories import CampaignFactory, ClientFactory, MembershipFactory, UserFactory, VideoJobFactory
-from tests.jobs import completed_job, storyboard_complete_job
+from tests.jobs import completed_job, generate_body, storyboard_complete_job
 from videogen.models import IdempotencyRecord, JobEvent, JobStatus, VideoJob
 
 pytestmark = pytest.mark.django_db
-
-
-def generate_body(tenant, **overrides):
-    body = {
-        "campaignId": str(tenant.campaign.id),
-        "clientId": str(tenant.client.id),
-        "videoName": "Spring launch",
-        "creativePrompt": "Show a runner in the city at dawn, then the shoe close-up, then the crowd cheering",
-        "duration": 30,
-        "platform": "tiktok",
-    }
-    return {**body, **overrides}
 
 
 # --- POST /generate -------------------------------------------------------------------------

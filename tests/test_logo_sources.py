@@ -7,7 +7,6 @@ name, so a tenant could put another tenant's storyboard image on its own end car
 from __future__ import annotations
 
 import importlib
-import io
 import uuid
 from contextlib import ExitStack
 from pathlib import Path
@@ -18,26 +17,17 @@ from django.core.files.storage import default_storage
 from PIL import Image
 
 from clients.models import Client, Membership
-from tests.factories import CampaignFactory, ClientFactory, MembershipFactory, UserFactory
+from tests.factories import CampaignFactory, ClientFactory, MembershipFactory, UserFactory, stored_image_asset
 from tests.jobs import storyboard_complete_job
 from tests.local_http import LocalHTTPServer
+from tests.media_files import png_bytes
 from videogen.models import Asset
 from videogen.pipeline.render import _logo_path
 from videogen.storage import storyboard_image_name
 
 
-def _png(colour: str = "red") -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (20, 10), colour).save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-def _image_asset(client: Client) -> Asset:
-    body = _png()
-    asset_id = uuid.uuid4()
-    name = default_storage.save(f"uploads/{client.id}/{asset_id}.png", io.BytesIO(body))
-    return Asset.objects.create(id=asset_id, client=client, file=name, type="image", mime_type="image/png",
-                                size=len(body), width=20, height=10, filename="logo.png", role="logo")
+def logo_asset(client: Client) -> Asset:
+    return stored_image_asset(client, size=(20, 10), role="logo")
 
 
 def _tenant():
@@ -106,7 +96,7 @@ def test_public_http_logo_url_is_accepted(two_tenants):
 
 def test_own_uploaded_image_can_be_the_logo(two_tenants):
     mine, _ = two_tenants
-    asset = _image_asset(mine.client)
+    asset = logo_asset(mine.client)
 
     response = _api(mine.owner).patch(f"/api/v2/clients/{mine.client.id}/",
                                       {"brandGuidelines": {"logoAssetId": str(asset.id)}}, format="json")
@@ -118,7 +108,7 @@ def test_own_uploaded_image_can_be_the_logo(two_tenants):
 
 def test_another_tenants_asset_cannot_be_the_logo_and_is_refused_like_an_unknown_id(two_tenants):
     mine, theirs = two_tenants
-    their_asset = _image_asset(theirs.client)
+    their_asset = logo_asset(theirs.client)
     api = _api(mine.owner)
     url = f"/api/v2/clients/{mine.client.id}/"
 
@@ -150,7 +140,7 @@ def test_render_never_opens_a_stored_logo_string_as_a_storage_name(two_tenants):
 
 def test_render_refuses_a_logo_asset_of_another_client(two_tenants):
     mine, theirs = two_tenants
-    Client.objects.filter(pk=mine.client.pk).update(logo_asset=_image_asset(theirs.client))
+    Client.objects.filter(pk=mine.client.pk).update(logo_asset=logo_asset(theirs.client))
     my_job = storyboard_complete_job(mine)
     my_job.refresh_from_db()
 
@@ -160,7 +150,7 @@ def test_render_refuses_a_logo_asset_of_another_client(two_tenants):
 
 def test_render_refuses_a_job_logo_asset_of_another_client(two_tenants):
     mine, theirs = two_tenants
-    my_job = storyboard_complete_job(mine, assets=[{"id": str(_image_asset(theirs.client).id), "role": "logo"}])
+    my_job = storyboard_complete_job(mine, assets=[{"id": str(logo_asset(theirs.client).id), "role": "logo"}])
 
     with ExitStack() as stack:
         assert _logo_path(my_job, stack) is None
@@ -168,7 +158,7 @@ def test_render_refuses_a_job_logo_asset_of_another_client(two_tenants):
 
 def test_render_uses_the_clients_own_logo_asset(two_tenants):
     mine, _ = two_tenants
-    asset = _image_asset(mine.client)
+    asset = logo_asset(mine.client)
     Client.objects.filter(pk=mine.client.pk).update(logo_asset=asset)
     my_job = storyboard_complete_job(mine)
     my_job.refresh_from_db()
@@ -181,7 +171,7 @@ def test_render_uses_the_clients_own_logo_asset(two_tenants):
 
 def _logo_routes(path):
     if path == "/logo.png":
-        return 200, {"Content-Type": "image/png"}, _png("blue")
+        return 200, {"Content-Type": "image/png"}, png_bytes((20, 10), "blue")
     if path == "/not-an-image":
         return 200, {"Content-Type": "image/png"}, b"<html>hello</html>"
     if path == "/huge":
@@ -233,8 +223,8 @@ def test_render_does_not_fetch_a_logo_url_on_a_private_address(two_tenants, sett
 
 def test_migration_turns_own_storage_names_into_asset_references_and_drops_foreign_ones(two_tenants):
     mine, theirs = two_tenants
-    own_logo = _image_asset(mine.client)
-    their_logo = _image_asset(theirs.client)
+    own_logo = logo_asset(mine.client)
+    their_logo = logo_asset(theirs.client)
     external = ClientFactory(logo_url="https://cdn.example.com/logo.png")
     Client.objects.filter(pk=mine.client.pk).update(logo_url=own_logo.file.name)
     Client.objects.filter(pk=theirs.client.pk).update(logo_url=own_logo.file.name)  # not theirs: dropped

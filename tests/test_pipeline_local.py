@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.files.storage import default_storage
 
-from tests.test_jobs_api import generate_body
+from tests.jobs import generate_body
 from videogen.media.ffmpeg import MediaError, probe
 from videogen.models import JobEvent, JobStatus, Prediction, SceneStatus, VideoJob
 from videogen.pipeline import render, storyboard

@@ -9,8 +9,7 @@ from decimal import Decimal
 import pytest
 
 from tests.conftest import using_fake_replicate
-from tests.fake_replicate import FakeReplicate
-from tests.test_jobs_api import generate_body
+from tests.jobs import generate_body
 from videogen import metrics
 from videogen.models import CostEntry, JobStatus, Prediction, SceneStatus, VideoJob
 from videogen.pipeline import storyboard
@@ -23,12 +22,6 @@ pytestmark = pytest.mark.django_db
 FLUX = "black-forest-labs/flux-schnell"
 WAN = "wavespeedai/wan-2.1-i2v-480p"
 SCALE = 0.02  # backoff 0.1 / 0.3 / 0.9 s
-
-
-@pytest.fixture(scope="module")
-def fake_server():
-    with FakeReplicate(latency=0.2) as fake:
-        yield fake
 
 
 @pytest.fixture

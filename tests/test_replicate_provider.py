@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import using_fake_replicate
-from tests.fake_replicate import FakeReplicate, error, slow, throttled
+from tests.fake_replicate import error, slow, throttled
 from videogen import metrics
 from videogen.providers import get_provider, reset_providers, retry
 from videogen.providers import replicate as replicate_provider
@@ -25,12 +25,6 @@ FLUX = "black-forest-labs/flux-schnell"
 FLUX_PRO = "black-forest-labs/flux-pro"
 WAN = "wavespeedai/wan-2.1-i2v-480p"
 KLING = "kwaivgi/kling-v2.1"
-
-
-@pytest.fixture(scope="module")
-def fake_server():
-    with FakeReplicate(latency=0.2) as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from PIL import Image
 from campaigns.models import Campaign
 from clients.models import Client, Membership
 from tests.conftest import bearer_client
-from tests.factories import CampaignFactory, ClientFactory, MembershipFactory, UserFactory
+from tests.factories import CampaignFactory, ClientFactory, MembershipFactory, UserFactory, stored_image_asset
 from tests.jobs import completed_job, storyboard_complete_job
 from videogen.models import (
     Asset,
@@ -54,15 +54,6 @@ class World:
     my_job: VideoJob
 
 
-def _asset(client: Client) -> Asset:
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 8), "red").save(buffer, "PNG")
-    asset_id = uuid.uuid4()
-    name = default_storage.save(f"uploads/{client.id}/{asset_id}.png", io.BytesIO(buffer.getvalue()))
-    return Asset.objects.create(id=asset_id, client=client, file=name, type="image", mime_type="image/png",
-                                size=len(buffer.getvalue()), width=8, height=8, filename="logo.png")
-
-
 def _tenant() -> Tenant:
     client, owner = ClientFactory(), UserFactory()
     MembershipFactory(user=owner, client=client, role=Membership.Role.OWNER)
@@ -75,7 +66,7 @@ def world(db, clean_caches) -> World:
     MembershipFactory(client=theirs.client, role=Membership.Role.VIEWER)
     return World(
         mine=mine, theirs=theirs, their_job=completed_job(theirs), their_storyboard=storyboard_complete_job(theirs),
-        their_asset=_asset(theirs.client), my_job=storyboard_complete_job(mine),
+        their_asset=stored_image_asset(theirs.client), my_job=storyboard_complete_job(mine),
     )
 
 

@@ -26,23 +26,11 @@ from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
-from PIL import Image
 
+from tests.media_files import jpeg_bytes, png_bytes
 from videogen.models import Asset
 
 URL = "/api/v2/upload-asset"
-
-
-def jpeg_bytes(size: tuple[int, int] = (32, 24)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, (200, 30, 30)).save(buffer, "JPEG", quality=80)
-    return buffer.getvalue()
-
-
-def png_bytes(size: tuple[int, int] = (32, 24)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, (30, 200, 30)).save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def zip_bytes() -> bytes:

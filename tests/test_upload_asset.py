@@ -19,30 +19,13 @@ from rest_framework.test import APIClient
 from clients.models import Membership
 from tests.conftest import bearer_client
 from tests.factories import ClientFactory, MembershipFactory, UserFactory
+from tests.media_files import gif_bytes, jpeg_bytes, png_bytes
 from videogen.models import Asset
 
 URL = "/api/v2/upload-asset"
 
 
 # --- sample files -------------------------------------------------------------------------------
-
-
-def jpeg_bytes(size: tuple[int, int] = (40, 30)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, (220, 40, 40)).save(buffer, "JPEG", quality=80)
-    return buffer.getvalue()
-
-
-def png_bytes(size: tuple[int, int] = (40, 30)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGBA", size, (40, 200, 120, 255)).save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-def gif_bytes() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("P", (20, 20)).save(buffer, "GIF")
-    return buffer.getvalue()
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:

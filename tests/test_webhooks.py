@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import using_fake_replicate
 from tests.fake_replicate import WEBHOOK_TEST_VECTOR, FakeReplicate, sign
-from tests.test_jobs_api import generate_body
+from tests.jobs import generate_body
 from videogen.api import webhooks
 from videogen.models import JobStatus, Prediction, VideoJob
 from videogen.pipeline.storyboard import run_storyboard_step

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from tests import media_files
 from videogen.media.ffmpeg import ffmpeg_exe, run_ffmpeg
 
 SMALL = (320, 568)  # ~9:16, small enough to keep every test well under a few seconds
@@ -17,27 +18,8 @@ SMALL = (320, 568)  # ~9:16, small enough to keep every test well under a few se
 def make_video(
     path: Path, *, size: tuple[int, int] = SMALL, seconds: float = 2.0, fps: int = 24, audio: bool = True
 ) -> Path:
-    """A real H.264 (+AAC) MP4 made from FFmpeg's test sources."""
-    w, h = size
-    args = ["-f", "lavfi", "-i", f"testsrc2=s={w}x{h}:r={fps}:d={seconds}"]
-    if audio:
-        args += ["-f", "lavfi", "-i", f"sine=f=440:d={seconds}"]
-    args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
-    args += ["-c:a", "aac"] if audio else ["-an"]
-    args += ["-movflags", "+faststart", str(path)]
-    run_ffmpeg(args, timeout=60)
-    return path
-
-
-def make_image(path: Path, size: tuple[int, int], colour: tuple[int, int, int] = (200, 60, 40)) -> Path:
-    """A still with a bright border-to-border pattern (no black anywhere)."""
-    img = Image.new("RGB", size, colour)
-    for x in range(0, size[0], 20):
-        for y in range(0, size[1], 20):
-            if (x // 20 + y // 20) % 2:
-                img.putpixel((x, y), (250, 250, 120))
-    img.save(path)
-    return path
+    """A real H.264 (+AAC) MP4, with the media tests' defaults (tests/media_files.py makes it)."""
+    return media_files.mp4(path, seconds, size, fps=fps, audio=audio)
 
 
 def frame_at(video: Path, seconds: float, out_dir: Path) -> Image.Image:

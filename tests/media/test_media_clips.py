@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from media_testutil import SMALL, frame_at, make_image, mean_abs_diff
+from media_testutil import SMALL, frame_at, mean_abs_diff
 from PIL import Image
 
+from tests import media_files
 from videogen.media.clips import MOTIONS, image_to_clip
 from videogen.media.ffmpeg import MediaError, probe
 from videogen.media.frames import render_storyboard_frame
@@ -56,7 +57,7 @@ def test_every_motion_moves_the_picture(tmp_path: Path, storyboard: Path, motion
 
 
 def test_landscape_image_fills_a_portrait_frame_without_bars(tmp_path: Path) -> None:
-    src = make_image(tmp_path / "wide.png", (800, 300), colour=(200, 60, 40))
+    src = media_files.checkered_png(tmp_path / "wide.png", (800, 300), colour=(200, 60, 40))
     out = tmp_path / "fill.mp4"
     image_to_clip(src, out, duration=1.0, size=SMALL)
     frame = frame_at(out, 0.5, tmp_path)
