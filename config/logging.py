@@ -55,7 +55,10 @@ _VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         r"\1=" + REDACTED,
     ),
     (re.compile(r"(/media/signed/)[^/\s\"'?]+"), r"\1" + REDACTED),
+    # django.core.signing tokens (signed media, events URLs): value:timestamp:signature, anywhere.
+    (re.compile(r"[A-Za-z0-9_.=-]{8,}:[A-Za-z0-9]{4,}:[A-Za-z0-9_-]{16,}"), REDACTED),
 )
+_PLAIN_TYPES = (str, bytes, int, float, bool, type(None))
 
 
 def _is_sensitive(key: Any) -> bool:
@@ -74,7 +77,19 @@ def redact_value(value: Any) -> Any:
         return {k: REDACTED if _is_sensitive(k) and v not in (None, "") else redact_value(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set)):
         return [redact_value(item) for item in value]
+    if _is_http_request(value):
+        # django.request / django.security records carry the request object; its repr holds the full
+        # path and query (signed media tokens, ?token=). Keep method and path, redacted.
+        return redact_value(f"{getattr(value, 'method', '')} {getattr(value, 'path', '')}".strip())
+    if not isinstance(value, _PLAIN_TYPES):
+        return redact_value(str(value))  # rendered as text anyway (JSONRenderer default=str): redact that text
     return value
+
+
+def _is_http_request(value: Any) -> bool:
+    from django.http import HttpRequest
+
+    return isinstance(value, HttpRequest) or value.__class__.__name__ in ("Request", "ASGIRequest", "WSGIRequest")
 
 
 def redact(logger: Any, method_name: str, event_dict: dict[str, Any]) -> dict[str, Any]:

@@ -279,3 +279,46 @@ def test_nothing_secret_reaches_a_rendered_line(logs):
     assert "TopSecretToken" not in text and "hunter2" not in text and "abc.def.ghi" not in text
     (line,) = logs.all()
     assert line["headers"]["Accept"] == "json"
+
+
+# --- request objects attached by Django (issue 10, defect 5) ------------------------------------------
+
+
+def test_a_signed_media_token_in_a_django_security_record_is_redacted(db, logs):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.test import Client
+
+    from videogen.signed_urls import sign_media_url
+
+    url = sign_media_url(default_storage.save("uploads/test/logo.png", ContentFile(b"x")))
+    token = url.rsplit("/", 1)[-1]
+
+    Client().get(url, HTTP_HOST="attacker.example")  # DisallowedHost: logged by django.security with the request
+
+    security = [line for line in logs.all() if line.get("logger", "").startswith("django.security")]
+    assert security, logs.text()
+    assert "request" in security[0]
+    assert token not in logs.text()
+    assert token.split(":")[-1] not in logs.text()
+
+
+def test_a_jwt_in_a_query_string_of_a_failing_request_is_redacted(db, logs):
+    from django.test import Client
+
+    jwt_text = str(AccessToken())
+    Client().get(f"/api/v2/jobs/1?access_token={jwt_text}&token={jwt_text}", HTTP_HOST="attacker.example")
+
+    assert logs.all()
+    assert jwt_text not in logs.text()
+    assert jwt_text.split(".")[-1] not in logs.text()
+
+
+def test_objects_rendered_as_text_are_redacted_too():
+    class Holder:
+        def __str__(self) -> str:
+            return "<Holder .eJxTKkktLlGyUlAqS8xRKEhMz1NIzs8rSc0rUQIAUOwHgw:1vLgh2:abcdefghijklmnopqrstuvwxyz012345>"
+
+    redacted = redact(None, "info", {"event": "x", "thing": Holder()})
+
+    assert "abcdefghijklmnopqrstuvwxyz012345" not in json.dumps(redacted)
