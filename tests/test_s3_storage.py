@@ -15,8 +15,9 @@ import pytest
 from django.core.files.storage import default_storage
 
 from tests import media_files
-from tests.test_jobs_api import generate_body
-from tests.test_upload_asset import jpeg_bytes, png_bytes, upload
+from tests.jobs import generate_body
+from tests.media_files import jpeg_bytes, png_bytes
+from tests.test_upload_asset import upload
 from videogen.media.ffmpeg import probe
 from videogen.models import JobStatus, Prediction, VideoJob
 from videogen.signed_urls import sign_media_url
