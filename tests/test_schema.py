@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import yaml
+from django.conf import settings
 from django.core.management import call_command
 
 
@@ -36,3 +39,18 @@ def test_swagger_ui_answers(anon, db):
 
     assert response.status_code == 200
     assert b"swagger" in response.content.lower()
+
+
+def test_swagger_ui_loads_only_our_own_static_files(anon, db):
+    """/api/docs/ works without network: every script, stylesheet and icon is one of our static files."""
+    from django.contrib.staticfiles import finders
+
+    html = anon.get("/api/docs/").content.decode()
+    references = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", html)
+    references += re.findall(r"""["']([^"'\s]+\.(?:js|css|png))["']""", html)
+
+    assert references
+    assert not [ref for ref in references if "//" in ref], "a CDN or other host is referenced"
+    static = sorted({ref for ref in references if ref.startswith(settings.STATIC_URL)})
+    assert any(ref.endswith("swagger-ui-bundle.js") for ref in static)
+    assert [ref for ref in static if not finders.find(ref.removeprefix(settings.STATIC_URL))] == []
