@@ -53,6 +53,9 @@ class Client(models.Model):
         max_digits=10, decimal_places=2, null=True, blank=True,
         help_text="Dollars per UTC day for this client; empty: only the global budget applies.",
     )
+    # Signs job callbacks (HMAC-SHA256). Shown once when made or rotated in admin, never again.
+    callback_secret = models.CharField(max_length=100, blank=True, editable=False)
+    callback_secret_rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="clients")

@@ -365,3 +365,23 @@ LOGGING = {
         "django-q": {"level": os.environ.get("Q_LOG_LEVEL", "WARNING")},
     },
 }
+
+# --- Live updates (Server-Sent Events) and status callbacks -------------------------------------
+# How changes reach the open streams of a serving process (videogen/live/): "redis" (pub/sub, when
+# REDIS_URL is set), "postgres" (LISTEN/NOTIFY, on PostgreSQL without Redis) or "poll" (the embedded
+# SQLite default: one query for the versions of all watched jobs per EVENTS_POLL_INTERVAL per process).
+EVENTS_BACKEND = os.environ.get("EVENTS_BACKEND") or (
+    "redis" if REDIS_URL else "postgres" if "postgresql" in DATABASES["default"]["ENGINE"] else "poll"
+)
+EVENTS_CHANNEL = os.environ.get("CACHE_KEY_PREFIX", "videogen") + "_job_changed"
+EVENTS_POLL_INTERVAL = env_float("EVENTS_POLL_INTERVAL", 1.0)
+# With pub/sub, a version check this often (one query per process) catches a lost message.
+EVENTS_RESYNC_SECONDS = env_float("EVENTS_RESYNC_SECONDS", 30.0)
+EVENTS_HEARTBEAT_SECONDS = env_float("EVENTS_HEARTBEAT_SECONDS", 15.0)
+EVENTS_URL_TTL_SECONDS = int(os.environ.get("EVENTS_URL_TTL_SECONDS", MEDIA_URL_TTL_SECONDS))
+# Callbacks (POST on every status change): https only, never to non-public addresses, except hosts
+# listed here; CALLBACK_ALLOW_HTTP also lets those listed hosts use plain http (tests, local receivers).
+CALLBACK_ALLOWED_HOSTS = env_list("CALLBACK_ALLOWED_HOSTS")
+CALLBACK_ALLOW_HTTP = env_bool("CALLBACK_ALLOW_HTTP", False)
+CALLBACK_TIMEOUT_SECONDS = env_float("CALLBACK_TIMEOUT_SECONDS", 10.0)
+CALLBACK_RETRY_HOURS = env_float("CALLBACK_RETRY_HOURS", 24.0)

@@ -24,7 +24,7 @@ if os.environ.get("VIDEOGEN_PROMETHEUS_TEST_OWNER") != _OWNER or not os.environ.
     os.environ["VIDEOGEN_PROMETHEUS_TEST_OWNER"] = _OWNER
 
 from config.settings import *  # noqa: E402,F403
-from config.settings import CACHES, DATABASES, Q_CLUSTER, VAR_DIR  # noqa: E402
+from config.settings import CACHES, DATABASES, EVENTS_CHANNEL, Q_CLUSTER, VAR_DIR  # noqa: E402
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not SQLite's in-memory test database: the qcluster worker processes open it too.
@@ -34,6 +34,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 for _cache in {id(cache): cache for cache in CACHES.values() if "KEY_PREFIX" in cache}.values():
     _cache["KEY_PREFIX"] += _WORKER
 Q_CLUSTER["name"] += _WORKER
+EVENTS_CHANNEL += _WORKER
 
 # Password hashing is deliberately slow; tests create many users.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

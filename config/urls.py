@@ -10,6 +10,7 @@ from clients.api import ClientMembersViewSet, ClientViewSet, MeView
 from config import health
 from config.auth import LogoutView, RefreshView, ThrottledTokenObtainPairView, admin_login
 from config.parsers import JSONParser
+from videogen.live.views import JobEventsView
 from videogen.observability import metrics_view
 
 # The trailing slash is optional: a POST to `/clients` must not become a body-less 301.
@@ -29,6 +30,8 @@ api_v2 = [
     path("auth/logout", LogoutView.as_view(parser_classes=TOKEN_PARSERS), name="logout"),
     path("me", MeView.as_view(), name="me"),
     path("", include("videogen.api.urls")),
+    # Live updates sit above the API (they stream its job document): routed here, not in videogen.api.
+    path("jobs/<int:job_id>/events", JobEventsView.as_view(), name="job-events"),
     path("", include(router.urls)),
     path("", include(members_router.urls)),
 ]

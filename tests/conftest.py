@@ -202,6 +202,23 @@ def fake_server(request):
         yield fake
 
 
+@pytest.fixture
+def asgi_server(transactional_db, tmp_path):
+    """Starts the real ASGI server (uvicorn) on the test database; stops it after the test."""
+    from tests.servers import AsgiServer
+
+    started: list[AsgiServer] = []
+
+    def start(**env: str) -> AsgiServer:
+        server = AsgiServer(tmp_path / f"uvicorn-{len(started)}.log", **env).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
 @contextmanager
 def using_fake_replicate(settings, fake, **overrides):
     """Points the Replicate provider at a fake server (tests/fake_replicate.py) for the block.

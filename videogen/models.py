@@ -92,6 +92,8 @@ class VideoJob(models.Model):
     voiceover = models.JSONField(null=True, blank=True)
     # Which scene planner built the storyboard ("llm" or "rules"); blank until parsed.
     planner = models.CharField(max_length=8, blank=True)
+    # Where every status change is POSTed, signed with the client's callback secret (videogen.callbacks).
+    callback_url = models.URLField(max_length=2000, blank=True)
 
     # Where the job is (written only by the state machine).
     status = models.CharField(max_length=24, choices=JobStatus.choices, default=JobStatus.GENERATING_STORYBOARD)
@@ -396,3 +398,79 @@ class ServiceLease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} held by {self.owner or 'nobody'}"
+
+
+class JobStatusSnapshot(models.Model):
+    """The job document as it was when the job entered a status, written in the transition's transaction.
+
+    Live streams replay these so that a client that missed some changes (a reconnect, a burst of
+    transitions) still sees every status in order; callbacks send the same document.
+    """
+
+    job = models.ForeignKey(VideoJob, on_delete=models.CASCADE, related_name="status_snapshots")
+    version = models.PositiveBigIntegerField()
+    status = models.CharField(max_length=24, choices=JobStatus.choices)
+    # The document as JSON text, exactly as streamed (media URLs relative or on PUBLIC_BASE_URL).
+    document = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["job", "version"]
+        constraints = [models.UniqueConstraint(fields=["job", "version"], name="unique_snapshot_version")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} v{self.version} {self.status}"
+
+
+class CallbackDelivery(models.Model):
+    """One status change to POST to the job's `callback_url`, retried with backoff for 24 hours.
+
+    The body is fixed when the status changes (the same bytes on every attempt); the signature is
+    made at send time (its timestamp is the attempt's).
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending"  # waiting for its next attempt
+        DELIVERED = "delivered"  # the receiver answered 2xx
+        FAILED = "failed"  # gave up after 24 hours (or the URL became unsafe)
+
+    job = models.ForeignKey(VideoJob, on_delete=models.CASCADE, related_name="callback_deliveries")
+    version = models.PositiveBigIntegerField()
+    event = models.CharField(max_length=40, default="job.status_changed")
+    url = models.URLField(max_length=2000)
+    body = models.TextField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # A worker sending it right now (a second copy of the task backs off until this passes).
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["job", "version"]
+        verbose_name_plural = "callback deliveries"
+        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.event} job {self.job_id} v{self.version} ({self.state})"
+
+
+class CallbackAttempt(models.Model):
+    """One POST of a callback delivery: what the receiver answered, or why it could not be reached."""
+
+    delivery = models.ForeignKey(CallbackDelivery, on_delete=models.CASCADE, related_name="attempt_rows")
+    number = models.PositiveIntegerField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["delivery", "number"]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number}: {self.status_code or self.error[:40]}"

@@ -142,3 +142,46 @@ def _public_twin(endpoint_url: str, bucket_name: str, location: str) -> Any:
     from storages.backends.s3 import S3Storage
 
     return S3Storage(endpoint_url=endpoint_url, bucket_name=bucket_name, location=location)
+
+
+# --- Signed live-update URLs (`eventsUrl`) ------------------------------------------------------
+# EventSource sends no Authorization header either, so the job document carries a URL whose token
+# names the one job it opens and when it stops working: the same signer and expiry rounding as media
+# URLs, with its own salt (a media token never opens a stream, nor the other way round).
+EVENTS_SALT = "job-events"
+
+
+class EventsTokenError(Exception):
+    """The token is forged or garbled (`invalid`) or past its expiry (`expired`)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def make_events_token(job_id: int, *, ttl: int) -> str:
+    return signing.Signer(salt=EVENTS_SALT).sign_object({"j": int(job_id), "e": _expiry(ttl)})
+
+
+def read_events_token(token: str) -> int:
+    """The job id a genuine, unexpired token opens; raises EventsTokenError otherwise."""
+    try:
+        payload = signing.Signer(salt=EVENTS_SALT).unsign_object(token)
+    except (signing.BadSignature, ValueError, TypeError):
+        raise EventsTokenError("invalid") from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("j"), int) or not isinstance(payload.get("e"), int):
+        raise EventsTokenError("invalid")
+    if payload["e"] < _now():
+        raise EventsTokenError("expired")
+    return payload["j"]
+
+
+def sign_events_url(job_id: int, *, request: Any = None, ttl: int | None = None) -> str:
+    """`/api/v2/jobs/{id}/events?token=...`, absolute like media URLs (request host or PUBLIC_BASE_URL)."""
+    ttl = int(ttl if ttl is not None else settings.EVENTS_URL_TTL_SECONDS)
+    path = reverse("job-events", kwargs={"job_id": job_id}) + "?token=" + make_events_token(job_id, ttl=ttl)
+    if request is not None:
+        return request.build_absolute_uri(path)
+    if settings.PUBLIC_BASE_URL:
+        return settings.PUBLIC_BASE_URL + path
+    return path

@@ -13,7 +13,7 @@ from campaigns.models import Campaign
 from videogen.models import Asset, JobStatus, Platform, VideoJob
 from videogen.pricing import to_cents
 from videogen.selectors import job_results, list_thumbnail_name, poll_after
-from videogen.signed_urls import media_url
+from videogen.signed_urls import media_url, sign_events_url
 
 DEFAULT_ASPECT = {"tiktok": "9:16", "meta": "4:5", "youtube": "16:9", "custom": "16:9"}
 ASPECT_RATIOS = ("9:16", "1:1", "4:5", "16:9")
@@ -156,6 +156,16 @@ class PollAfterField(serializers.IntegerField):
         return poll_after(job)
 
 
+class EventsUrlField(serializers.CharField):
+    """The job's signed live-updates URL (videogen.signed_urls.sign_events_url)."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(source="pk", **kwargs)
+
+    def to_representation(self, job_id: int) -> str:
+        return sign_events_url(job_id, request=self.context.get("request"))
+
+
 class CostBreakdownSerializer(serializers.Serializer):
     """Dollars per part of the work; `total` is their sum."""
 
@@ -258,6 +268,10 @@ class JobSerializer(JobSummarySerializer):
     results = ResultsSerializer(source="*")
     clarification = ClarificationSerializer(allow_null=True)
     pollAfter = PollAfterField()
+    eventsUrl = EventsUrlField(
+        help_text="Signed, expiring URL of this job's Server-Sent Events stream (GET /jobs/{job_id}/events), "
+                  "usable without an Authorization header (EventSource). Valid for this job only."
+    )
 
 
 class GenerateResponseSerializer(serializers.Serializer):

@@ -50,6 +50,12 @@ TERMINAL_STAGE = {S.COMPLETED: "completed", S.PARTIALLY_COMPLETED: "completed", 
 # sender never waits on them (receivers run robustly, after the write is durable).
 job_changed = Signal()
 
+# Sent inside the transition's transaction, the job row still locked: `job_id`, `version` (exactly the
+# version of this transition), `from_status`, `to_status`. Receivers record what must be exact and
+# must not be lost (videogen.live.snapshots: the document at this status, the callbacks to send); they
+# catch their own errors in a savepoint, since a failed receiver must not undo the transition.
+status_entered = Signal()
+
 
 def _announce(job_id: int, *, status_changed: bool) -> None:
     def send() -> None:
@@ -100,10 +106,10 @@ def transition(
     if new_run:
         updates["run"] = F("run") + 1
     with transaction.atomic():
-        current = VideoJob.objects.select_for_update().filter(pk=job_id).values_list("status", "run").first()
+        current = VideoJob.objects.select_for_update().filter(pk=job_id).values_list("status", "run", "version").first()
         if current is None:
             raise VideoJob.DoesNotExist(job_id)
-        status, run = current
+        status, run, version = current
         if not can_transition(status, to_status) or (expected_run is not None and run != expected_run):
             raise IllegalTransition(job_id, to_status, status)
         VideoJob.objects.filter(pk=job_id).update(**updates)
@@ -111,6 +117,9 @@ def transition(
             job_id=job_id, kind="status", from_status=status, to_status=to_status,
             message=message[:2000], data=event_data or {},
         )
+        # The row is locked, so the new version is exactly version + 1.
+        status_entered.send_robust(VideoJob, job_id=job_id, version=version + 1, from_status=status,
+                                   to_status=to_status)
         _announce(job_id, status_changed=True)
     logger.info("job_status_changed job_id=%s from=%s to=%s", job_id, status, to_status)
     return VideoJob.objects.get(pk=job_id)

@@ -1,0 +1,77 @@
+"""A real ASGI server (uvicorn, as deployed) in a child process, on the test database.
+
+The socket is bound here on a free port of 127.0.0.1 and handed to uvicorn (`--fd`), so the port
+is known before the server starts and nothing else can take it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from django.conf import settings
+
+from tests.workers import ROOT, database_url
+
+
+class AsgiServer:
+    def __init__(self, log_path: Path, **env: str):
+        self.log_path = log_path
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings_test",
+            "DATABASE_URL": database_url(),
+            "VIDEO_STORAGE_PATH": str(settings.MEDIA_ROOT),
+            "VIDEOGEN_PROVIDER": settings.VIDEOGEN_PROVIDER,
+            "EVENTS_POLL_INTERVAL": "0.2",
+            "THROTTLE_POLL": "10000/min",
+            **env,
+        }
+        self.process: subprocess.Popen | None = None
+        self.socket: socket.socket | None = None
+        self.base_url = ""
+
+    def start(self, timeout: float = 30) -> AsgiServer:
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(256)
+        self.base_url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
+        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child process
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "config.asgi:application", "--fd", str(self.socket.fileno()),
+             "--lifespan", "off", "--no-access-log"],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, pass_fds=[self.socket.fileno()],
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"the server exited\n{self.log()}")
+            try:
+                if httpx.get(self.base_url + "/healthz", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"the server did not answer within {timeout}s\n{self.log()}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        if self.socket is not None:
+            self.socket.close()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-5000:] if self.log_path.exists() else ""
