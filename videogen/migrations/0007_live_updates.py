@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
-        ('videogen', '0005_analytics_approval_time_and_indexes'),
+        ('videogen', '0006_rate_limit_buckets'),
     ]
 
     operations = [
