@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
-        ('videogen', '0006_rate_limit_buckets'),
+        ('videogen', '0007_wake_at_and_service_lease'),
     ]
 
     operations = [
