@@ -21,6 +21,7 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 
 from videogen import costs, ops, reports, services
+from videogen.admin_analytics import analytics_view
 from videogen.errors import DomainError, IllegalTransition, InvalidState
 from videogen.models import (
     Asset,
@@ -112,8 +113,14 @@ class VideoJobAdmin(admin.ModelAdmin):
         ("Brief", {"fields": ["creative_prompt", "keywords", "style_presets", "assets", "audio_controls"],
                    "classes": ["collapse"]}),
         ("Times", {"fields": ["created_at", "updated_at", "storyboard_started_at", "storyboard_completed_at",
-                              "render_started_at", "finished_at", "request_id"], "classes": ["collapse"]}),
+                              "approved_at", "render_started_at", "finished_at", "request_id"],
+                   "classes": ["collapse"]}),
     ]
+
+    def get_urls(self) -> list:
+        page = path("analytics/", self.admin_site.admin_view(lambda request: analytics_view(self, request)),
+                    name="videogen_analytics")
+        return [page, *super().get_urls()]
 
     # Jobs are created through the API and changed only through the actions below.
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:

@@ -155,14 +155,10 @@ class Analytics:
     median_seconds_to_approve: float | None
     avg_cost_per_video: Decimal | None
     videos: int
+    spend: Decimal  # everything the ledger booked in the window (rounded once, not the sum of rounded days)
     cost_by_campaign: list[CampaignCost]
     cost_by_day: list[DayCost]
     by_platform: list[PlatformUsage]
-
-    @property
-    def spend(self) -> Decimal:
-        """Everything the ledger booked in the window."""
-        return sum((day.cost for day in self.cost_by_day), ZERO)
 
 
 def default_range(start: date | None = None, end: date | None = None) -> tuple[date, date]:
@@ -195,6 +191,7 @@ def client_analytics(client_id: Any, start: date, end: date, campaign_id: Any = 
     videos = sum(videos_by_campaign.values())
     finished_cost = CostEntry.objects.filter(job__in=finished.values("pk")).aggregate(s=Sum("amount"))["s"] or ZERO
     refines = JobEvent.objects.filter(kind=JobEvent.REFINE, job__in=started.values("pk")).count()
+    spend_by_day = dict(ledger.annotate(day=UtcDate("created_at")).values_list("day").annotate(cost=Sum("amount")))
     approvals = storyboards.filter(approved=True, approved_at__isnull=False)
     median_seconds = median(approvals, SecondsBetween("approved_at", "storyboard_completed_at"))
 
@@ -209,8 +206,9 @@ def client_analytics(client_id: Any, start: date, end: date, campaign_id: Any = 
         median_seconds_to_approve=round(median_seconds, 1) if median_seconds is not None else None,
         avg_cost_per_video=to_cents(finished_cost / videos) if videos else None,
         videos=videos,
+        spend=to_cents(sum(spend_by_day.values(), ZERO)),
         cost_by_campaign=_cost_by_campaign(ledger, videos_by_campaign),
-        cost_by_day=_cost_by_day(ledger, start, end),
+        cost_by_day=_cost_by_day(spend_by_day, start, end),
         by_platform=_by_platform(ledger, started),
     )
 
@@ -245,7 +243,7 @@ def _ratio(part: int, whole: int) -> float | None:
 def _cost_by_campaign(ledger: QuerySet, videos_by_campaign: dict[Any, int]) -> list[CampaignCost]:
     spend = dict(ledger.values_list("campaign_id").annotate(cost=Sum("amount")))
     ids = set(spend) | set(videos_by_campaign)
-    names = dict(Campaign.objects.filter(pk__in=ids).values_list("pk", "name"))
+    names = dict(Campaign.objects.filter(pk__in=ids).order_by().values_list("pk", "name"))
     rows = [
         CampaignCost(campaign_id=campaign_id, name=names.get(campaign_id, ""),
                      videos=videos_by_campaign.get(campaign_id, 0), cost=to_cents(spend.get(campaign_id, ZERO)))
@@ -254,8 +252,7 @@ def _cost_by_campaign(ledger: QuerySet, videos_by_campaign: dict[Any, int]) -> l
     return sorted(rows, key=lambda row: (-row.cost, -row.videos, row.name, str(row.campaign_id)))
 
 
-def _cost_by_day(ledger: QuerySet, start: date, end: date) -> list[DayCost]:
-    spend = dict(ledger.annotate(day=UtcDate("created_at")).values_list("day").annotate(cost=Sum("amount")))
+def _cost_by_day(spend: dict[date, Decimal], start: date, end: date) -> list[DayCost]:
     days = (start + timedelta(days=offset) for offset in range((end - start).days + 1))
     return [DayCost(date=day, cost=to_cents(spend.get(day, ZERO))) for day in days]
 
