@@ -23,8 +23,8 @@ from django.utils.safestring import SafeString
 from campaigns.models import Campaign
 from clients.models import Client
 from videogen import analytics, charts
-from videogen.costs import to_cents
 from videogen.models import Platform
+from videogen.pricing import format_money as dollars
 
 TOP_CAMPAIGNS = 12
 PLATFORM_NAMES = {Platform.TIKTOK: "TikTok", Platform.META: "Meta", Platform.YOUTUBE: "YouTube",
@@ -45,10 +45,6 @@ class Chart:
     columns: tuple[str, ...]
     rows: list[tuple[Any, ...]]
     wide: bool = False
-
-
-def dollars(amount: Decimal | None) -> str:
-    return "—" if amount is None else f"${to_cents(amount):,.2f}"
 
 
 def duration_text(seconds: float | None) -> str:
