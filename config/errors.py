@@ -18,6 +18,7 @@ from rest_framework.views import exception_handler
 from videogen.errors import (
     BudgetExceeded,
     DomainError,
+    IdempotencyKeyReused,
     InvalidState,
     NotReady,
     ProviderUnavailable,
@@ -56,6 +57,7 @@ DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (BudgetExceeded, status.HTTP_429_TOO_MANY_REQUESTS),
     (ProviderUnavailable, status.HTTP_503_SERVICE_UNAVAILABLE),
     (InvalidState, status.HTTP_409_CONFLICT),
+    (IdempotencyKeyReused, status.HTTP_422_UNPROCESSABLE_ENTITY),
     (NotReady, status.HTTP_409_CONFLICT),
 )
 

@@ -51,6 +51,12 @@ class UnknownScenes(DomainError):
         super().__init__(f"Unknown scene numbers: {', '.join(map(str, self.numbers))}.")
 
 
+class IdempotencyKeyReused(DomainError):
+    """An Idempotency-Key already used for a different request body."""
+
+    code = "idempotency_key_reused"
+
+
 class SpendRefused(DomainError):
     """New paid work is refused for now; `retry_after` says in how many seconds to try again."""
 

@@ -333,6 +333,9 @@ class IdempotencyRecord(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=200)
     job = models.ForeignKey(VideoJob, on_delete=models.CASCADE, related_name="+")
+    # SHA-256 of the first request's validated body: the same key with another body is refused (422),
+    # never answered with the first job. Empty for records made before fingerprints existed.
+    body_fingerprint = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

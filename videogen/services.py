@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,7 +15,14 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from videogen import costs, metrics, pricing
-from videogen.errors import BudgetExceeded, IllegalTransition, InvalidState, ProviderUnavailable, UnknownScenes
+from videogen.errors import (
+    BudgetExceeded,
+    IdempotencyKeyReused,
+    IllegalTransition,
+    InvalidState,
+    ProviderUnavailable,
+    UnknownScenes,
+)
 from videogen.models import (
     IdempotencyRecord,
     JobEvent,
@@ -66,20 +75,35 @@ class CreatedJob:
     replayed: bool
 
 
-def _replay(user: Any, key: str) -> VideoJob | None:
+def request_fingerprint(body: Any) -> str:
+    """A stable digest of a request body (key order and formatting do not matter)."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(user: Any, key: str, fingerprint: str = "") -> VideoJob | None:
     record = IdempotencyRecord.objects.select_related("job").filter(user=user, key=key).first()
     if record is None:
         return None
     if timezone.now() - record.created_at > IDEMPOTENCY_WINDOW:
         record.delete()
         return None
+    if fingerprint and record.body_fingerprint and record.body_fingerprint != fingerprint:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was already used for a different request. Use a new key for a new request."
+        )
     return record.job
 
 
-def create_job(*, user: Any, data: dict[str, Any], idempotency_key: str | None, request_id: str = "") -> CreatedJob:
-    """Validated request -> job row + estimate, queued for the storyboard after commit."""
+def create_job(*, user: Any, data: dict[str, Any], idempotency_key: str | None, request_id: str = "",
+               fingerprint: str = "") -> CreatedJob:
+    """Validated request -> job row + estimate, queued for the storyboard after commit.
+
+    With an idempotency key, the same key and body (by `fingerprint`) within 24 h answers the first job;
+    the same key with another body is refused (IdempotencyKeyReused).
+    """
     if idempotency_key:
-        previous = _replay(user, idempotency_key)
+        previous = _replay(user, idempotency_key, fingerprint)
         if previous is not None:
             return CreatedJob(previous, replayed=True)
     ensure_can_spend()
@@ -95,11 +119,12 @@ def create_job(*, user: Any, data: dict[str, Any], idempotency_key: str | None, 
                 request_id=request_id, **data,
             )
             if idempotency_key:
-                IdempotencyRecord.objects.create(user=user, key=idempotency_key, job=job)
+                IdempotencyRecord.objects.create(user=user, key=idempotency_key, job=job,
+                                                 body_fingerprint=fingerprint)
             enqueue_on_commit(tasks.BUILD_STORYBOARD, job.pk, job.run)
     except IntegrityError:
         # A concurrent request with the same key won the race: answer its job.
-        previous = _replay(user, idempotency_key) if idempotency_key else None
+        previous = _replay(user, idempotency_key, fingerprint) if idempotency_key else None
         if previous is None:
             raise
         return CreatedJob(previous, replayed=True)

@@ -78,6 +78,8 @@ class GenerateView(APIView):
         request=s.GenerationRequestSerializer,
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
         responses={202: s.GenerateResponseSerializer, 403: OpenApiResponse(ErrorSerializer),
+                   422: OpenApiResponse(ErrorSerializer, description="`idempotency_key_reused`: this "
+                                        "Idempotency-Key was used for a different body."),
                    503: OpenApiResponse(ErrorSerializer), **ERRORS},
     )
     def post(self, request: Request) -> Response:
@@ -95,7 +97,7 @@ class GenerateView(APIView):
         key = (request.headers.get("Idempotency-Key") or "").strip()[:200] or None
         created = services.create_job(
             user=request.user, data=serializer.to_job_fields(campaign), idempotency_key=key,
-            request_id=getattr(request, "request_id", ""),
+            request_id=getattr(request, "request_id", ""), fingerprint=services.request_fingerprint(data),
         )
         job = created.job
         response = Response(s.GenerateResponseSerializer(job).data, status=status.HTTP_202_ACCEPTED)
