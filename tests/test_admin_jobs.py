@@ -179,6 +179,19 @@ def test_job_page_shows_the_timeline_predictions_and_cost_entries(admin_client):
     assert "scene 1 image" in body[body.index('id="costs"'):]
 
 
+def test_timeline_details_read_as_key_value_lines_not_python_syntax(admin_client):
+    job = VideoJobFactory(status=JobStatus.FAILED)
+    JobEventFactory(job=job, kind="exports_rerun", message="variation 1: re-exported gif",
+                    data={"variation": 1, "formats": ["gif", "webm"], "failed": [], "by": "ops:ana"})
+
+    body = admin_client.get(job_page(job)).content.decode()
+
+    timeline = body[body.index('id="timeline"'):body.index('id="predictions"')]
+    for line in ("variation: 1", "formats: gif, webm", "failed: —", "by: ops:ana"):
+        assert line in timeline
+    assert "{" not in timeline.split("<pre", 1)[1].split("</pre>", 1)[0]
+
+
 def test_job_page_is_read_only(admin_client):
     job = VideoJobFactory(status=JobStatus.GENERATING_VIDEO)
 

@@ -59,3 +59,25 @@ def screenshot(page, request):
         return path
 
     return take
+
+
+OPS_PASSWORD = "ops-password-123"
+
+
+@pytest.fixture
+def ops_user(transactional_db):
+    """A superuser for the console, username "ops" (password OPS_PASSWORD)."""
+    from tests.factories import UserFactory
+
+    user = UserFactory(username="ops", is_staff=True, is_superuser=True)
+    user.set_password(OPS_PASSWORD)
+    user.save()
+    return user
+
+
+def log_in(page, live_server, username: str = "ops", password: str = OPS_PASSWORD) -> None:
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#ops-module")

@@ -7,19 +7,12 @@ from decimal import Decimal
 
 import pytest
 
-from tests.factories import CostEntryFactory, UserFactory, VideoJobFactory
+from tests.browser.conftest import OPS_PASSWORD
+from tests.factories import CostEntryFactory, VideoJobFactory
 from tests.jobs import completed_job
 from videogen.models import JobStatus, VideoJob
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def ops_user(transactional_db):
-    user = UserFactory(username="ops", is_staff=True, is_superuser=True)
-    user.set_password("ops-password-123")
-    user.save()
-    return user
 
 
 @pytest.fixture
@@ -40,7 +33,7 @@ def test_ops_console_end_to_end(live_server, page, screenshot, ops_user, tenant,
 
     page.goto(f"{live_server.url}/admin/login/?next=/admin/")
     page.fill("#id_username", "ops")
-    page.fill("#id_password", "ops-password-123")
+    page.fill("#id_password", OPS_PASSWORD)
     screenshot("login")
     page.click("input[type=submit]")
     page.wait_for_selector("#ops-module")

@@ -1,4 +1,4 @@
-"""Template helpers for the ops console: the budget banner and money formatting."""
+"""Template helpers for the ops console: the budget banner, money, and timeline details."""
 
 from __future__ import annotations
 
@@ -17,6 +17,24 @@ register = template.Library()
 def money(amount: Decimal | None) -> str:
     """$1,234.56 (cents, half-up like the API); an em dash for nothing."""
     return format_money(amount)
+
+
+@register.filter
+def key_values(details: Any) -> str:
+    """A timeline entry's details as `key: value` lines (lists joined by commas), not Python's dict syntax."""
+    if not isinstance(details, dict):
+        return _plain(details)
+    return "\n".join(f"{key}: {_plain(value)}" for key, value in details.items())
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{key} {_plain(item)}" for key, item in value.items()) or "—"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_plain(item) for item in value) or "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "—" if value is None or value == "" else str(value)
 
 
 @register.inclusion_tag("admin/videogen/budget_banner.html", takes_context=True)
