@@ -103,6 +103,15 @@ def spent_between(start: datetime, end: datetime) -> Decimal:
     return total["total"] or Decimal("0")
 
 
+def client_spent_today(client_id: Any) -> Decimal:
+    """What one client's jobs have booked since midnight UTC."""
+    start, end = day_bounds(timezone.now().date())
+    total = CostEntry.objects.filter(client_id=client_id, created_at__gte=start, created_at__lt=end).aggregate(
+        total=Sum("amount")
+    )
+    return total["total"] or Decimal("0")
+
+
 def budget_status() -> BudgetStatus:
     start, end = day_bounds(timezone.now().date())
     soft, hard = budget_limits()

@@ -14,6 +14,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from clients.models import Client
 from videogen import costs, metrics, pricing
 from videogen.errors import (
     BudgetExceeded,
@@ -45,8 +46,9 @@ IDEMPOTENCY_WINDOW = timedelta(hours=24)
 # --- Spending guards ------------------------------------------------------------------------
 
 
-def ensure_can_spend() -> None:
-    """The hard daily budget and the provider circuit breaker: refuse new spend with a clear answer.
+def ensure_can_spend(client_id: Any = None) -> None:
+    """The hard daily budget, the client's own daily budget (if ops set one in admin) and the provider
+    circuit breaker: refuse new spend with a clear answer.
 
     Raises BudgetExceeded or ProviderUnavailable (both SpendRefused, with `retry_after` seconds).
     """
@@ -54,6 +56,15 @@ def ensure_can_spend() -> None:
     if budget.hard_exceeded:
         raise BudgetExceeded(
             f"Today's spending limit of ${budget.hard_limit} is reached; new work resumes when the budget resets.",
+            retry_after=budget.seconds_until_reset,
+        )
+    client_budget = (
+        Client.objects.filter(pk=client_id).values_list("daily_budget", flat=True).first() if client_id else None
+    )
+    if client_budget is not None and costs.client_spent_today(client_id) >= client_budget:
+        raise BudgetExceeded(
+            f"This client's daily spending limit of ${client_budget} is reached; new work for it resumes when "
+            "the budget resets at midnight UTC.",
             retry_after=budget.seconds_until_reset,
         )
     if budget.soft_exceeded:
@@ -106,7 +117,7 @@ def create_job(*, user: Any, data: dict[str, Any], idempotency_key: str | None, 
         previous = _replay(user, idempotency_key, fingerprint)
         if previous is not None:
             return CreatedJob(previous, replayed=True)
-    ensure_can_spend()
+    ensure_can_spend(data.get("client_id"))
     estimate = pricing.estimate_cost(
         duration=data["duration"],
         number_of_variations=data["number_of_variations"],
@@ -164,7 +175,7 @@ def start_render(job: VideoJob) -> VideoJob:
             f"Scenes {', '.join(map(str, failed))} have no image yet. Refine them before rendering.",
             code="scenes_incomplete",
         )
-    ensure_can_spend()
+    ensure_can_spend(job.client_id)
     with transaction.atomic():
         try:
             job = transition(
@@ -215,7 +226,7 @@ def refine(
             raise UnknownScenes(sorted(unknown))
     if job.status not in REFINABLE:
         raise InvalidState(NOT_REFINABLE.format(job.status))
-    ensure_can_spend()  # regenerating scenes is new spend
+    ensure_can_spend(job.client_id)  # regenerating scenes is new spend
     with transaction.atomic():
         try:
             job = transition(
