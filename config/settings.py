@@ -346,6 +346,10 @@ DAILY_BUDGET_SOFT = Decimal(os.environ.get("DAILY_BUDGET_SOFT", "100"))
 DAILY_BUDGET_HARD = Decimal(os.environ.get("DAILY_BUDGET_HARD", "150"))
 
 # --- Observability ----------------------------------------------------------------------------
+# /metrics is open unless one of these is set (config/metrics_access.py): allowed scraper networks
+# (comma-separated CIDRs) and/or a bearer token the scraper sends.
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS")
+METRICS_BEARER_TOKEN = os.environ.get("METRICS_BEARER_TOKEN", "")
 PROMETHEUS_EXPORT_MIGRATIONS = False
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 # One structured format for web and workers, stdlib records included (config/logging.py).

@@ -9,6 +9,7 @@ from campaigns.api import CampaignViewSet
 from clients.api import ClientMembersViewSet, ClientViewSet, MeView
 from config import health
 from config.auth import LogoutView, RefreshView, ThrottledTokenObtainPairView, admin_login
+from config.metrics_access import restrict_metrics
 from config.parsers import JSONParser
 from videogen.live.views import JobEventsView
 from videogen.observability import metrics_view
@@ -46,7 +47,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("media/signed/", include("videogen.api.media_urls")),
     # django-prometheus's own view reads one process; this one merges web and workers (multiprocess mode).
-    path("metrics", metrics_view, name="prometheus-django-metrics"),
+    path("metrics", restrict_metrics(metrics_view), name="prometheus-django-metrics"),
 ]
 
 handler400 = "config.errors.json_400"
