@@ -1,0 +1,110 @@
+"""No worker waits on the provider: real qcluster workers (with the poller in their main process), the
+fake Replicate server, and the webhook served by a live server.
+
+Nothing here asserts on wall time. The claims are causal: with a latency far longer than any task
+may run, every job got its predictions while none had finished (two workers could only do that if no
+task waited); with the poller silenced, only the webhook can explain a finished storyboard.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django_q.models import Task
+
+from tests.conftest import bearer_client, clear_caches, using_fake_replicate
+from tests.factories import CampaignFactory, ClientFactory, MembershipFactory, UserFactory
+from tests.fake_replicate import DEFAULT_WEBHOOK_SECRET, FakeReplicate
+from tests.workers import wait_for
+from videogen.models import CostEntry, JobStatus, Prediction, ServiceLease, VideoJob
+from videogen.pipeline.poller import LEASE_NAME
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+
+FLUX = "black-forest-labs/flux-schnell"
+SLOW_LATENCY = 600.0  # far longer than the test: no prediction finishes while it runs
+JOBS = 20
+
+
+def marketer():
+    user, client = UserFactory(), ClientFactory()
+    MembershipFactory(user=user, client=client)
+    campaign = CampaignFactory(client=client)
+    return bearer_client(user), client, campaign
+
+
+def generate(api, client, campaign, n: int) -> int:
+    response = api.post("/api/v2/generate", {
+        "campaignId": str(campaign.id), "clientId": str(client.id), "videoName": f"Parallel {n}",
+        "creativePrompt": f"Runner {n} at dawn, then shoe {n} close-up, then finish line crowd {n}",
+        "duration": 15, "platform": "tiktok",
+    }, format="json")
+    assert response.status_code == 202, response.json()
+    return response.json()["job_id"]
+
+
+def worker_env(fake: FakeReplicate, **extra: str) -> dict[str, str]:
+    return {"VIDEOGEN_PROVIDER": "replicate", "REPLICATE_API_TOKEN": "test", "REPLICATE_BASE_URL": fake.base_url,
+            "REPLICATE_STORYBOARD_MODEL": FLUX, "PUBLIC_BASE_URL": "", "Q_WORKERS": "2", **extra}
+
+
+def every_job_waits_on_its_predictions(job_ids: list[int]) -> bool:
+    rows = list(Prediction.objects.filter(job_id__in=job_ids).values_list("job_id", "status", "external_id"))
+    waiting = {job_id for job_id, status, pid in rows if pid and status in ("starting", "processing")}
+    return len(rows) == 3 * len(job_ids) and waiting == set(job_ids)
+
+
+def test_twenty_jobs_on_two_workers_all_get_their_predictions_while_none_has_finished(
+    qcluster, settings, transactional_db
+):
+    with FakeReplicate(latency=SLOW_LATENCY) as fake, using_fake_replicate(settings, fake,
+                                                                         REPLICATE_STORYBOARD_MODEL=FLUX):
+        clear_caches()
+        cluster = qcluster(**worker_env(fake))
+        api, client, campaign = marketer()
+        job_ids = [generate(api, client, campaign, n) for n in range(JOBS)]
+
+        wait_for(lambda: every_job_waits_on_its_predictions(job_ids), timeout=240, interval=0.25, cluster=cluster,
+                 what=f"{JOBS} jobs with three predictions in flight each")
+        wait_for(lambda: Task.objects.filter(func__endswith="build_storyboard").count() >= JOBS, timeout=60,
+                 cluster=cluster, what="every storyboard task to have returned")
+
+        # Two workers served twenty jobs whose predictions take ten minutes: every task returned
+        # (none is still holding a worker), and each ran a small fraction of one latency.
+        tasks = list(Task.objects.filter(func__endswith="build_storyboard"))
+        assert {task.args[0] for task in tasks} == set(job_ids)
+        assert all(task.success for task in tasks), [task.result for task in tasks if not task.success]
+        longest = max((task.stopped - task.started).total_seconds() for task in tasks)
+        assert longest < SLOW_LATENCY / 10, longest
+        assert set(VideoJob.objects.filter(pk__in=job_ids).values_list("status", flat=True)) == {
+            JobStatus.GENERATING_STORYBOARD
+        }
+        assert VideoJob.objects.filter(pk__in=job_ids, lease_expires_at__isnull=False).count() == 0
+        assert fake.create_count(FLUX) == 3 * JOBS  # one prediction per scene, nothing created twice
+        cluster.kill()
+
+
+def test_with_webhooks_a_storyboard_completes_without_a_single_poll(qcluster, settings, live_server):
+    with FakeReplicate(latency=2.0) as fake, using_fake_replicate(settings, fake, REPLICATE_STORYBOARD_MODEL=FLUX):
+        settings.PUBLIC_BASE_URL = live_server.url
+        settings.REPLICATE_WEBHOOK_SECRET = DEFAULT_WEBHOOK_SECRET
+        clear_caches()
+        # The poller ticks once when it starts, then not for an hour: only a webhook can wake a step.
+        cluster = qcluster(**worker_env(fake, PUBLIC_BASE_URL=live_server.url,
+                                        REPLICATE_WEBHOOK_SECRET=DEFAULT_WEBHOOK_SECRET, POLLER_INTERVAL="3600"))
+        wait_for(lambda: ServiceLease.objects.filter(name=LEASE_NAME).exclude(owner="").exists(), timeout=60,
+                 cluster=cluster, what="the poller's first (and only) tick")
+        api, client, campaign = marketer()
+        job_id = generate(api, client, campaign, 1)
+
+        reached = wait_for(
+            lambda: VideoJob.objects.filter(pk=job_id, status__in=["storyboard_complete", "failed"])
+            .values_list("status", flat=True).first(),
+            timeout=120, cluster=cluster, what="the storyboard",
+        )
+
+        assert reached == JobStatus.STORYBOARD_COMPLETE, VideoJob.objects.get(pk=job_id).error
+        assert fake.gets == 0  # nobody asked the provider: every completion came by webhook
+        delivered = {record["prediction_id"] for record in fake.webhooks if record["http_status"] == 200}
+        assert delivered == set(Prediction.objects.filter(job_id=job_id).values_list("external_id", flat=True))
+        assert CostEntry.objects.filter(job_id=job_id).count() == 3
+        cluster.kill()
