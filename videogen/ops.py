@@ -18,7 +18,7 @@ from videogen.media.exports import export_gif, export_thumbnail, export_webm, ex
 from videogen.media.ffmpeg import MediaError, probe
 from videogen.models import JobEvent, JobStatus, SceneStatus, Variation, VariationStatus, VideoJob
 from videogen.pipeline.queue import enqueue_on_commit
-from videogen.pipeline.state import ALLOWED_FROM, REFINABLE, record_event
+from videogen.pipeline.state import ALLOWED_FROM, REFINABLE, bump_version, record_event
 from videogen.providers.policy import EXPORT_RETRIES, EXPORT_TIMEOUT_SECONDS
 from videogen.storage import local_copy, output_name, save_file, work_dir
 
@@ -166,6 +166,7 @@ def _reexport(job: VideoJob, variation: Variation, formats: list[str]) -> dict[s
         export_errors=errors, updated_at=timezone.now(), **stored
     )
     if updated:
+        bump_version(job.pk)
         failed = sorted(fmt for fmt, result in outcome.items() if result != "ok")
         record_event(
             job.pk, "exports_rerun",

@@ -35,7 +35,7 @@ from videogen.models import (
 )
 from videogen.pipeline import tasks
 from videogen.pipeline.queue import enqueue_on_commit
-from videogen.pipeline.state import REFINABLE, record_event, transition
+from videogen.pipeline.state import REFINABLE, bump_version, record_event, transition
 from videogen.providers import circuit
 from videogen.storage import delete_quietly
 
@@ -158,6 +158,7 @@ def approve(job: VideoJob) -> VideoJob:
     )
     if not updated:
         raise InvalidState(f"Only a finished storyboard can be approved; this job is {job.status}.")
+    bump_version(job.pk)
     job.refresh_from_db()
     return job
 

@@ -33,7 +33,7 @@ from videogen.pipeline import progress
 from videogen.pipeline.concurrency import run_parallel
 from videogen.pipeline.context import brand_context, frame_size, variation_seed
 from videogen.pipeline.predictions import advance_prediction, cancel_in_flight, input_hash
-from videogen.pipeline.state import IllegalTransition, record_event, report_progress, transition
+from videogen.pipeline.state import IllegalTransition, bump_version, record_event, report_progress, transition
 from videogen.providers import get_provider
 from videogen.providers.base import ClipSpec, PredictionResult, Provider, UpscaleSpec
 from videogen.providers.policy import EXPORT_RETRIES, EXPORT_TIMEOUT_SECONDS
@@ -91,7 +91,8 @@ def _clip_spec(job: VideoJob, variation: Variation, scene: Scene, image_path: Pa
 
 def _advance_clips(job: VideoJob, variation: Variation, provider: Provider) -> bool:
     """One step for every missing clip. True once every scene has its clip stored."""
-    Variation.objects.filter(pk=variation.pk, status=V.PENDING).update(status=V.RENDERING)
+    if Variation.objects.filter(pk=variation.pk, status=V.PENDING).update(status=V.RENDERING):
+        bump_version(job.pk)
     scenes = _scenes(job)
     missing = [s for s in scenes if not default_storage.exists(clip_name(job.pk, variation.index, s.number))]
     failures: list[str] = []
@@ -244,6 +245,7 @@ def _assemble(job: VideoJob, variation: Variation) -> None:
         shutil.rmtree(folder, ignore_errors=True)
     variation.video = name
     Variation.objects.filter(pk=variation.pk).update(video=name)
+    bump_version(job.pk)
     _set_variation_progress(job, variation, CLIPS_SHARE + 15)
 
 
@@ -270,11 +272,13 @@ def _advance_upscale(job: VideoJob, variation: Variation, provider: Provider) ->
     else:
         return False
     Variation.objects.filter(pk=variation.pk).update(export_errors=variation.export_errors)
+    bump_version(job.pk)
     return True
 
 
 def _export(job: VideoJob, variation: Variation) -> None:
-    Variation.objects.filter(pk=variation.pk).update(status=V.EXPORTING)
+    if Variation.objects.filter(pk=variation.pk).exclude(status=V.EXPORTING).update(status=V.EXPORTING):
+        bump_version(job.pk)
     report_progress(job.pk, run=job.run, stage="exporting_formats")
     errors = dict(variation.export_errors or {})
     wanted = [fmt for fmt in ("gif", "webm") if fmt in (job.export_formats or [])]
@@ -305,11 +309,13 @@ def _export(job: VideoJob, variation: Variation) -> None:
         status=V.COMPLETED, percentage=100, duration_seconds=round(info.duration, 3), export_errors=errors,
         updated_at=timezone.now(), **fields,
     )
+    bump_version(job.pk)
     _set_variation_progress(job, variation, 100)
 
 
 def _set_variation_progress(job: VideoJob, variation: Variation, percentage: int) -> None:
-    Variation.objects.filter(pk=variation.pk, percentage__lt=percentage).update(percentage=percentage)
+    if Variation.objects.filter(pk=variation.pk, percentage__lt=percentage).update(percentage=percentage):
+        bump_version(job.pk)
     percentages = list(Variation.objects.filter(job=job, run=job.run).values_list("percentage", flat=True))
     fraction = sum(percentages) / (100 * max(1, len(percentages)))
     stage = "exporting_formats" if percentage >= CLIPS_SHARE + 15 and percentage < 100 else "rendering_video"
@@ -320,9 +326,10 @@ def _set_variation_progress(job: VideoJob, variation: Variation, percentage: int
 
 
 def _fail_variation(variation: Variation, message: str) -> None:
-    Variation.objects.filter(pk=variation.pk, status__in=[V.PENDING, V.RENDERING, V.EXPORTING]).update(
+    if Variation.objects.filter(pk=variation.pk, status__in=[V.PENDING, V.RENDERING, V.EXPORTING]).update(
         status=V.FAILED, error=message, updated_at=timezone.now()
-    )
+    ):
+        bump_version(variation.job_id)
 
 
 def finalize_job(job_id: int, run: int) -> None:

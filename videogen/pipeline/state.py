@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.dispatch import Signal
 from django.utils import timezone
@@ -134,20 +134,33 @@ def report_progress(
     current_scene: int | None = None,
     estimated_time_remaining: int | None = None,
 ) -> bool:
-    """Updates progress of an active job in `run`. Percentage never goes backwards. Doubles as heartbeat."""
-    updates: dict[str, Any] = {"updated_at": timezone.now(), "version": F("version") + 1}
+    """Updates progress of an active job in `run`. Percentage never goes backwards. Doubles as heartbeat.
+
+    The version moves (and `job_changed` is sent) only when a field a client sees changed: a step
+    that reports the same progress again only touches `updated_at`, so pollers keep their 304s.
+    Returns whether the job is active in `run` (it was touched).
+    """
+    now = timezone.now()
+    updates: dict[str, Any] = {"updated_at": now}
+    visible_change = Q()
     if stage is not None:
         updates["stage"] = stage
+        visible_change |= ~Q(stage=stage)
     if percentage is not None:
-        updates["percentage"] = Greatest(F("percentage"), max(0, min(100, int(percentage))))
+        wanted = max(0, min(100, int(percentage)))
+        updates["percentage"] = Greatest(F("percentage"), wanted)
+        visible_change |= Q(percentage__lt=wanted)
     if current_scene is not None:
         updates["current_scene"] = current_scene
+        visible_change |= ~Q(current_scene=current_scene)
     if estimated_time_remaining is not None:
         updates["estimated_time_remaining"] = max(0, int(estimated_time_remaining))
-    changed = bool(VideoJob.objects.filter(pk=job_id, run=run, status__in=ACTIVE).update(**updates))
-    if changed:
+        visible_change |= ~Q(estimated_time_remaining=updates["estimated_time_remaining"])
+    active = VideoJob.objects.filter(pk=job_id, run=run, status__in=ACTIVE)
+    if visible_change and active.filter(visible_change).update(**updates, version=F("version") + 1):
         _announce(job_id, status_changed=False)
-    return changed
+        return True
+    return bool(active.update(**updates))
 
 
 def record_event(job_id: int, kind: str, message: str = "", **data: Any) -> None:

@@ -23,7 +23,7 @@ from videogen.pipeline import progress
 from videogen.pipeline.concurrency import run_parallel
 from videogen.pipeline.context import brand_context, frame_size, scene_seed
 from videogen.pipeline.predictions import advance_prediction, input_hash
-from videogen.pipeline.state import IllegalTransition, report_progress, transition
+from videogen.pipeline.state import IllegalTransition, bump_version, report_progress, transition
 from videogen.prompts import PromptTooThin, parse_scenes
 from videogen.providers import get_provider
 from videogen.providers.base import ImageSpec, Provider
@@ -116,12 +116,14 @@ def _advance_scene(job: VideoJob, scene: Scene, provider: Provider) -> None:
         provider=provider, create=lambda: provider.create_image(spec),
     )
     if step.state == "pending":
-        Scene.objects.filter(pk=scene.pk, status=SceneStatus.PENDING).update(status=SceneStatus.GENERATING)
+        if Scene.objects.filter(pk=scene.pk, status=SceneStatus.PENDING).update(status=SceneStatus.GENERATING):
+            bump_version(job.pk)
         return
     if step.state == "failed":
         Scene.objects.filter(pk=scene.pk).update(
             status=SceneStatus.FAILED, error=_scene_error(step.error), updated_at=timezone.now()
         )
+        bump_version(job.pk)
         return
     _collect_image(job, scene, step.prediction, provider, model, key, hd=spec.hd)
 
@@ -185,6 +187,7 @@ def _store_scene_image(job: VideoJob, scene: Scene, path: Path) -> str:
     Scene.objects.filter(pk=scene.pk).update(
         image=name, status=SceneStatus.COMPLETED, error="", updated_at=timezone.now()
     )
+    bump_version(job.pk)
     _report_storyboard_progress(job, _scene_counts(job))  # the poller sees each image as it lands
     return name
 
