@@ -10,7 +10,9 @@ from clients.models import Membership
 from tests.conftest import bearer_client
 from tests.factories import CampaignFactory, ClientFactory, MembershipFactory, UserFactory, VideoJobFactory
 from tests.jobs import completed_job, generate_body, storyboard_complete_job
+from videogen import services, signed_urls
 from videogen.models import IdempotencyRecord, JobEvent, JobStatus, VideoJob
+from videogen.pipeline.state import report_progress
 
 pytestmark = pytest.mark.django_db
 
@@ -138,10 +140,46 @@ def test_poll_with_current_etag_answers_304_without_body(api, tenant):
 def test_etag_changes_when_the_job_changes(api, tenant):
     job = storyboard_complete_job(tenant)
     first = api.get(f"/api/v2/jobs/{job.pk}")
-    VideoJob.objects.filter(pk=job.pk).update(approved=True)
+    services.approve(job)
     again = api.get(f"/api/v2/jobs/{job.pk}", HTTP_IF_NONE_MATCH=first["ETag"])
     assert again.status_code == 200
+    assert again.json()["approved"] is True
     assert again["ETag"] != first["ETag"]
+
+
+def test_a_heartbeat_alone_keeps_the_etag(api, tenant):
+    job = VideoJobFactory(campaign=tenant.campaign, created_by=tenant.owner,
+                          status=JobStatus.GENERATING_STORYBOARD, stage="generating_scene_2")
+    first = api.get(f"/api/v2/jobs/{job.pk}")
+    report_progress(job.pk, run=job.run, stage="generating_scene_2")  # the same progress again
+    again = api.get(f"/api/v2/jobs/{job.pk}", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+
+
+def test_progress_a_client_can_see_changes_the_etag(api, tenant):
+    job = VideoJobFactory(campaign=tenant.campaign, created_by=tenant.owner,
+                          status=JobStatus.GENERATING_STORYBOARD, stage="generating_scene_2")
+    first = api.get(f"/api/v2/jobs/{job.pk}")
+    report_progress(job.pk, run=job.run, stage="generating_scene_3")
+    again = api.get(f"/api/v2/jobs/{job.pk}", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 200
+    assert again.json()["progress"]["stage"] == "generating_scene_3"
+
+
+def test_the_etag_changes_when_the_media_urls_are_signed_anew(api, tenant, monkeypatch):
+    job = storyboard_complete_job(tenant)
+    first = api.get(f"/api/v2/jobs/{job.pk}")
+    later = signed_urls._now() + 600  # past the signing step: new URLs
+    monkeypatch.setattr(signed_urls, "_now", lambda: later)
+    again = api.get(f"/api/v2/jobs/{job.pk}", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 200
+    assert again.json()["storyboard"][0]["imageUrl"] != first.json()["storyboard"][0]["imageUrl"]
+
+
+def test_a_conditional_poll_of_another_tenants_job_is_404_not_304(api, tenant):
+    other = storyboard_complete_job(type("T", (), {"campaign": CampaignFactory(), "owner": UserFactory()}))
+    response = api.get(f"/api/v2/jobs/{other.pk}", HTTP_IF_NONE_MATCH="*")
+    assert response.status_code == 404
 
 
 @pytest.mark.parametrize(("status", "stage", "poll_after"), [

@@ -25,6 +25,11 @@ def jobs_for_list(user: Any) -> QuerySet[VideoJob]:
     ).order_by("-created_at", "-id")
 
 
+def job_version(user: Any, job_id: int) -> int | None:
+    """The job's version if the user may read it (None otherwise): one query, for conditional polls."""
+    return jobs_for(user).filter(pk=job_id).values_list("version", flat=True).first()
+
+
 def job_for_detail(user: Any, job_id: int) -> VideoJob:
     """Raises VideoJob.DoesNotExist for unknown ids and other tenants' jobs alike (404, no leak)."""
     return jobs_for(user).prefetch_related(

@@ -50,6 +50,14 @@ def _expiry(ttl: int) -> int:
     return math.ceil((_now() + ttl) / step) * step
 
 
+def rotation_marker(ttl: int | None = None) -> int:
+    """Changes exactly when freshly signed media URLs (of the default TTL) change: their expiry step.
+
+    A job's ETag includes it, so a client holding a 304'd document still gets new URLs every step.
+    """
+    return _expiry(int(ttl if ttl is not None else settings.MEDIA_URL_TTL_SECONDS))
+
+
 def make_token(storage_name: str, *, ttl: int, filename: str | None = None, as_attachment: bool = False) -> str:
     payload: dict[str, Any] = {"n": storage_name, "e": _expiry(ttl)}
     if filename:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import mimetypes
 from typing import Any
 
 from django.core.files.storage import default_storage
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpResponse
 from django.utils.http import content_disposition_header
@@ -34,7 +32,7 @@ from config.throttles import (
     RefineThrottle,
     RenderThrottle,
 )
-from videogen import metrics, selectors, services
+from videogen import metrics, selectors, services, signed_urls
 from videogen.api import serializers as s
 from videogen.api.signing import stored_file_response
 from videogen.errors import NotReady
@@ -57,17 +55,25 @@ def _job_document(job: VideoJob, request: Request) -> dict[str, Any]:
     return s.JobSerializer(job, context={"request": request}).data
 
 
-def _etag(document: dict[str, Any]) -> str:
-    """A strong validator of the job document: the same body gives the same tag (304s)."""
-    body = json.dumps(document, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":"))
-    return '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
+def _etag(request: Request, job_id: int, version: int) -> str:
+    """A weak validator of the job document, known without building it: the job's version (moved by
+    every change a client could see), the media URLs' signing window (they rotate every few minutes)
+    and the host the URLs are built for. `updatedAt` alone (a heartbeat) does not change it."""
+    source = f"{job_id}:{version}:{signed_urls.rotation_marker()}:{request.get_host()}"
+    return 'W/"' + hashlib.sha256(source.encode()).hexdigest()[:32] + '"'
+
+
+def _matches(request: Request, etag: str) -> bool:
+    """If-None-Match with weak comparison (RFC 9110 13.1.2): `W/` does not matter, `*` matches."""
+    wanted = [tag.strip().removeprefix("W/") for tag in request.headers.get("If-None-Match", "").split(",")]
+    return "*" in wanted or etag.removeprefix("W/") in wanted
 
 
 def _job_response(job: VideoJob, request: Request, status_code: int = 200) -> Response:
     """The job document after a write, read afresh (with its scenes and variations)."""
-    document = _job_document(selectors.job_for_detail(request.user, job.pk), request)
-    response = Response(document, status=status_code)
-    response["ETag"] = _etag(document)
+    job = selectors.job_for_detail(request.user, job.pk)
+    response = Response(_job_document(job, request), status=status_code)
+    response["ETag"] = _etag(request, job.pk, job.version)
     return response
 
 
@@ -168,6 +174,12 @@ class JobListView(APIView):
         return queryset
 
 
+def _no_cache(response: Response, etag: str) -> Response:
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
 class JobDetailView(APIView):
     def get_throttles(self):  # type: ignore[override]
         return [PollThrottle()] if self.request.method == "GET" else []
@@ -178,16 +190,16 @@ class JobDetailView(APIView):
     )
     def get(self, request: Request, job_id: int) -> Response:
         metrics.POLL_REQUESTS_TOTAL.inc()
+        if request.headers.get("If-None-Match"):
+            # The cheap path for pollers: one tenancy-scoped query for the version, no document.
+            version = selectors.job_version(request.user, job_id)
+            if version is None:
+                raise NotFound()
+            etag = _etag(request, job_id, version)
+            if _matches(request, etag):
+                return _no_cache(Response(status=status.HTTP_304_NOT_MODIFIED), etag)
         job = _job_or_404(request, job_id)
-        document = _job_document(job, request)
-        etag = _etag(document)
-        if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
-            response = Response(status=status.HTTP_304_NOT_MODIFIED)
-        else:
-            response = Response(document)
-        response["ETag"] = etag
-        response["Cache-Control"] = "private, no-cache"
-        return response
+        return _no_cache(Response(_job_document(job, request)), _etag(request, job.pk, job.version))
 
     @extend_schema(request=None, responses={200: s.JobSerializer, **ERRORS})
     def delete(self, request: Request, job_id: int) -> Response:
