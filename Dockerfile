@@ -1,4 +1,4 @@
-# One image, two kinds of process (see DESIGN.md):
+# One image, two kinds of process (docs/operations.md is the runbook). `.env` comes from .env.example:
 #
 #   web     docker run -p 8000:8000 --env-file .env videogen
 #           (the default CMD: gunicorn serving the API, admin, /metrics, /healthz, /readyz)
