@@ -14,7 +14,8 @@ of 20 campaigns and the rest for four smaller clients. Then, for the big client,
 Databases: always an SQLite file (var/bench/analytics.sqlite3); and, if DATABASE_URL points at
 PostgreSQL, a scratch database beside it (`<name>_bench_analytics`, dropped and created when
 seeding). A scratch database that already holds `--jobs` jobs is reused unless `--reseed`.
-Both are ANALYZEd after seeding, as a live database would be.
+Both are ANALYZEd after seeding, as a live database would be. Wall times depend on what else the
+machine runs: the load average is printed with them, and the selector's CPU time beside its wall time.
 """
 
 from __future__ import annotations
@@ -156,17 +157,20 @@ def time_selector(windows: list[tuple[str, dict]], runs: int) -> None:
 
     from videogen import analytics
 
-    print(f"selector videogen.analytics.client_analytics, {runs} runs after a warm-up:")
+    print(f"selector videogen.analytics.client_analytics, {runs} runs after a warm-up "
+          f"(CPU: this process, i.e. the whole query work on SQLite, only the Python side on PostgreSQL); "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores:")
     for label, params in windows:
         args = (params["clientId"], params["from"], params["to"], params.get("campaignId"))
         with CaptureQueriesContext(connection) as queries:
             report = analytics.client_analytics(*args)
-        samples = []
+        samples, cpu = [], []
         for _ in range(runs):
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             analytics.client_analytics(*args)
             samples.append(time.perf_counter() - started)
-        print(f"  {label:<40} {summary(samples)}  {len(queries)} queries; "
+            cpu.append(time.process_time() - started_cpu)
+        print(f"  {label:<40} {summary(samples)}  CPU {statistics.median(cpu) * 1000:.1f} ms; {len(queries)} queries; "
               f"{report.jobs.started:,} started, {report.videos:,} videos, ${report.spend:,.2f}", flush=True)
 
 
@@ -205,7 +209,8 @@ def time_http(owner, windows: list[tuple[str, dict]], runs: int) -> None:
     from rest_framework_simplejwt.tokens import RefreshToken
 
     token = str(RefreshToken.for_user(owner).access_token)
-    print(f"HTTP GET /api/v2/analytics through gunicorn (1 sync worker), {runs} runs after a warm-up:")
+    print(f"HTTP GET /api/v2/analytics through gunicorn (1 sync worker), {runs} runs after a warm-up; "
+          f"load average {os.getloadavg()[0]:.1f}:")
     with gunicorn_server() as base:
         for label, params in windows:
             url = f"{base}/api/v2/analytics?{urlencode({k: str(v) for k, v in params.items()})}"

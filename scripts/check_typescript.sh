@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The OpenAPI schema must give the Next.js frontend usable TypeScript types: export it, generate
 # types with openapi-typescript, and type-check frontend-check/usage.ts (a typed use of the whole
-# flow: generate, poll the job document, refine) against them. Fails on any type error.
+# flow: generate, poll the job document, refine) and frontend-check/analytics.ts (the analytics
+# report) against them. Fails on any type error.
 #
 # Node 20+ and npm are needed; packages come from frontend-check/package-lock.json (npm ci, offline
 # cache preferred). The generated schema.yaml and schema.d.ts are build outputs, never committed.

@@ -307,3 +307,26 @@ def test_an_ops_retry_is_recorded_as_a_retry_not_a_refine(tenant, tasks):
     ops.retry(job)
 
     assert list(JobEvent.objects.filter(job=job).exclude(kind="status").values_list("kind", flat=True)) == ["retry"]
+
+
+# --- Schema -----------------------------------------------------------------------------------------------
+
+
+def test_schema_describes_the_query_and_the_report(tmp_path):
+    import yaml
+    from django.core.management import call_command
+
+    out = tmp_path / "schema.yaml"
+    call_command("spectacular", "--file", str(out))
+    schema = yaml.safe_load(out.read_text())
+    operation = schema["paths"]["/api/v2/analytics"]["get"]
+    report = schema["components"]["schemas"]["Analytics"]
+
+    assert {(p["name"], p.get("required", False)) for p in operation["parameters"]} == {
+        ("clientId", True), ("campaignId", False), ("from", False), ("to", False)}
+    assert {"200", "400", "401", "404", "429"} <= set(operation["responses"])
+    assert set(report["required"]) == {"clientId", "from", "to", "jobs", "approvalRate", "refinementsPerJob",
+                                       "medianSecondsToApprove", "avgCostPerVideo", "costByCampaign", "costByDay",
+                                       "byPlatform"}
+    assert report["properties"]["approvalRate"]["nullable"] is True
+    assert "storyboards approved / storyboards completed" in report["properties"]["approvalRate"]["description"].lower()
