@@ -299,13 +299,16 @@ def seed(total_jobs: int) -> None:
     jobs = RowWriter(VideoJob, connection, with_pk=True)
     rng = random.Random(20261201)
     now = datetime.now(UTC)
+    # Jobs are written in the order they were created, as a live database receives them (and their
+    # ledger rows and timeline soon after): row order follows time, as it does in production.
+    starts = sorted(now - timedelta(seconds=rng.uniform(0, 365 * 86400)) for _ in range(total_jobs))
     next_id = (VideoJob.objects.aggregate(last=Max("id"))["last"] or 0) + 1
     done = 0
     while done < total_jobs:
         size = min(BATCH_JOBS, total_jobs - done)
         with transaction.atomic(), connection.cursor() as cursor:
-            for job_id in range(next_id, next_id + size):
-                job, children = plan_job(rng, now, clients, campaigns)
+            for offset, job_id in enumerate(range(next_id, next_id + size)):
+                job, children = plan_job(rng, starts[done + offset], clients, campaigns)
                 jobs.add(id=job_id, **job)
                 for model, rows in children.items():
                     for row in rows:
@@ -334,7 +337,7 @@ def pick(rng: random.Random, weighted: list[tuple]) -> object:
     return rng.choices([value for value, _ in weighted], weights=[weight for _, weight in weighted])[0]
 
 
-def plan_job(rng: random.Random, now: datetime, clients, campaigns) -> tuple:
+def plan_job(rng: random.Random, created: datetime, clients, campaigns) -> tuple:
     """One job's columns, and its scenes, variations, ledger rows and timeline entries (without the job id)."""
     from videogen.models import CostEntry, JobEvent, Scene, Variation
 
@@ -344,7 +347,6 @@ def plan_job(rng: random.Random, now: datetime, clients, campaigns) -> tuple:
     duration = pick(rng, DURATIONS)
     variations = rng.choice((1, 1, 2, 3))
     hd = rng.random() < 0.2
-    created = now - timedelta(seconds=rng.uniform(0, 365 * 86400))
     refines = pick(rng, [(0, 65), (1, 20), (2, 10), (3, 5)])
     scene_count = max(3, duration // 6)
     image_price = Decimal("0.055") if hd else Decimal("0.003")
