@@ -4,7 +4,7 @@
 
 Renders 5 storyboard frames at 1080x1920, makes 5 Ken-Burns clips of 6 s, assembles a
 30 s 1080x1920 MP4 with end card and music bed, then exports GIF, WebM and a thumbnail.
-Prints seconds per step, output sizes (PRD target: MP4 <= 5 MB for 30 s) and the peak
+Prints seconds per step, output sizes (target: MP4 <= 5 MB for 30 s) and the peak
 RSS of the FFmpeg child processes.
 """
 

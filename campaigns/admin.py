@@ -1,4 +1,4 @@
-"""Campaigns and their briefs (PRD 6.5)."""
+"""Campaigns and their briefs (objective, key messages, CTA, what not to mention)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Campaigns and their briefs (PRD 6.5), owned by a client."""
+"""Campaigns and their briefs (injected into every scene prompt), owned by a client."""
 
 from __future__ import annotations
 

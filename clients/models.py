@@ -35,7 +35,7 @@ def validate_palette(value: object) -> None:
 class Client(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200)
-    # Brand guidelines (PRD 6.5), injected into every scene prompt.
+    # Brand guidelines, injected into every scene prompt (videogen/prompts.py).
     brand_voice = models.CharField(max_length=500, blank=True)
     visual_style = models.CharField(max_length=500, blank=True)
     forbidden_elements = models.JSONField(default=list, blank=True)

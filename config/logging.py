@@ -1,4 +1,4 @@
-"""Structured logs (PRD section 6): one JSON object per line, from the web and from the workers.
+"""Structured logs (docs/design.md, Logs and metrics): one JSON object per line, from the web and from the workers.
 
 Every line carries `timestamp` (ISO 8601, UTC), `level` (INFO, WARNING, ...), `event`,
 `logger`, and, whenever they are known, `request_id`, `job_id`, `campaign_id`, `client_id`
@@ -121,7 +121,7 @@ _LEADING_KEYS = ("timestamp", "level", "event", "logger", "request_id", "job_id"
 
 
 def order_keys(logger: Any, method_name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
-    """The PRD's fields first, in a fixed order, so lines read the same everywhere."""
+    """The documented fields first, in a fixed order, so lines read the same everywhere."""
     leading = {key: event_dict[key] for key in _LEADING_KEYS if key in event_dict}
     return {**leading, **{key: value for key, value in event_dict.items() if key not in leading}}
 

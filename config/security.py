@@ -1,4 +1,4 @@
-"""JWT authentication that tells ops about forged tokens (PRD 6: auth bypass attempts are CRITICAL).
+"""JWT authentication that tells ops about forged tokens (auth bypass attempts are logged at CRITICAL).
 
 A rejected bearer token is classified without ever logging it:
 

@@ -317,14 +317,14 @@ REPLICATE_VIDEO_MODEL = os.environ.get("REPLICATE_VIDEO_MODEL", "wavespeedai/wan
 REPLICATE_UPSCALE_MODEL = os.environ.get("REPLICATE_UPSCALE_MODEL", "topazlabs/video-upscale")
 REPLICATE_WEBHOOK_SECRET = os.environ.get("REPLICATE_WEBHOOK_SECRET", "")
 PROVIDER_CONCURRENCY = int(os.environ.get("PROVIDER_CONCURRENCY", "8"))
-# PRD 3.4 backoff schedule; tests shrink it with PROVIDER_BACKOFF_SCALE.
+# Scales the provider backoff of 5/15/45 s (docs/design.md, Timeouts and retries); tests shrink it.
 PROVIDER_BACKOFF_SCALE = env_float("PROVIDER_BACKOFF_SCALE", 1.0)
 # The provider poller (videogen/pipeline/poller.py): one loop per deployment, run by every qcluster
 # (one holds the lease, the others stand by). It polls every prediction in flight each interval.
 POLLER_INTERVAL = env_float("POLLER_INTERVAL", 1.0)
 POLLER_LEASE_SECONDS = int(os.environ.get("POLLER_LEASE_SECONDS", "10"))
 POLLER_IN_QCLUSTER = env_bool("POLLER_IN_QCLUSTER", True)
-# Scales the PRD prediction timeouts (120 s image, 600 s video); tests shrink it.
+# Scales the prediction timeouts (120 s image, 600 s video); tests shrink it.
 PROVIDER_TIMEOUT_SCALE = env_float("PROVIDER_TIMEOUT_SCALE", 1.0)
 CIRCUIT_FAILURE_THRESHOLD = int(os.environ.get("CIRCUIT_FAILURE_THRESHOLD", "3"))
 CIRCUIT_OPEN_SECONDS = int(os.environ.get("CIRCUIT_OPEN_SECONDS", "300"))
@@ -341,7 +341,7 @@ STALLED_FAIL_AFTER_MINUTES = int(os.environ.get("STALLED_FAIL_AFTER_MINUTES", "6
 WATCHDOG_AFTER_SECONDS = int(os.environ.get("WATCHDOG_AFTER_SECONDS", "30"))
 SCENE_CACHE_HOURS = int(os.environ.get("SCENE_CACHE_HOURS", "24"))
 
-# --- Money (PRD 5.3) --------------------------------------------------------------------------
+# --- Money: the daily budget (docs/design.md, Cost estimate and budget) -------------------------
 DAILY_BUDGET_SOFT = Decimal(os.environ.get("DAILY_BUDGET_SOFT", "100"))
 DAILY_BUDGET_HARD = Decimal(os.environ.get("DAILY_BUDGET_HARD", "150"))
 

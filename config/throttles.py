@@ -1,6 +1,6 @@
 """Rate limits kept in the shared store, so they hold across processes, and exactly under concurrency.
 
-Per-user limits (PRD 3.3) on the API's endpoints, and per-username plus per-IP limits on logins (the
+Per-user limits (the rates in docs/api.md) on the API's endpoints, and per-username plus per-IP limits on logins (the
 token endpoint and the admin login form) against password guessing. The counting is videogen.ratelimit's
 atomic sliding window; DRF's own throttles read and then write the cache, so concurrent requests overshoot.
 """

@@ -202,7 +202,7 @@ def demo(port: int) -> None:
     print("downloaded through the API:")
     for kind, path in files.items():
         print(f"  {kind:<9} {path}  ({path.stat().st_size / 1e6:.2f} MB)")
-    print("stored (PRD 4.2 layout):")
+    print("stored (layout in docs/design.md):")
     for variation in job["results"]["variations"]:
         folder = media_root / (f"videos/{job_id}" if variation["index"] == 1
                                else f"videos/{job_id}/variation_{variation['index']}")

@@ -134,7 +134,7 @@ _MEDIA_INPUT_KEYS = (
 # --------------------------------------------------------------------------- helpers
 
 
-# The Standard Webhooks test vector quoted in REPLICATE.md (signing and verification tests use it).
+# The Standard Webhooks test vector from Replicate's webhook documentation (signing and verification tests use it).
 WEBHOOK_TEST_VECTOR = {
     "key": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
     "id": "msg_p5jXN8AQM9LWM0D4loKWxJek",

@@ -1,4 +1,4 @@
-"""GET /api/v2/analytics against a hand-computed week of one client's jobs (CONTRACT.md, Round 2 / Analytics).
+"""GET /api/v2/analytics against a hand-computed week of one client's jobs (docs/api.md, Analytics).
 
 The week is 2026-03-01..2026-03-07 (UTC, both days included), built by tests/analytics_data.py. The
 client's campaigns "spring" and "summer"; the numbers each test expects are worked out in its comments.

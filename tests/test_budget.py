@@ -1,4 +1,4 @@
-"""Daily budget (PRD 5.3): the hard limit refuses new spend on /generate and /render until UTC midnight,
+"""Daily budget: the hard limit refuses new spend on /generate and /render until UTC midnight,
 the soft limit raises a gauge and an admin banner, admin overrides beat the environment, running jobs finish."""
 
 from __future__ import annotations

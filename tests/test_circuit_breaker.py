@@ -1,4 +1,4 @@
-"""PRD 3.4 "Replicate API downtime": 3+ consecutive failures across different jobs open the
+"""The provider circuit breaker: 3+ consecutive failures across different jobs open the
 circuit; new work answers 503 with Retry-After 300; queued work waits; a half-open probe
 that succeeds closes it and work resumes; ops get a CRITICAL log and a metric."""
 

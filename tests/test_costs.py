@@ -1,4 +1,4 @@
-"""PRD 5.3 cost estimate, exactly."""
+"""The cost estimate, exactly: max(3, duration // 6) scene images + $0.10/s per variation (+ $0.25 upscaled)."""
 
 from decimal import Decimal
 

@@ -1,4 +1,4 @@
-"""The v2 job endpoints as CONTRACT.md specifies them (pipeline work is recorded, not run)."""
+"""The v2 job endpoints as docs/api.md specifies them (pipeline work is recorded, not run)."""
 
 from __future__ import annotations
 

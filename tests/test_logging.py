@@ -1,4 +1,4 @@
-"""Structured JSON logs (PRD 6): the format, the request id from the API call into its tasks,
+"""Structured JSON logs: the format, the request id from the API call into its tasks,
 levels for security events, and no secrets in any line."""
 
 from __future__ import annotations

@@ -148,7 +148,7 @@ def test_a_failed_export_format_is_reported_and_does_not_fail_the_job(api, tenan
     tasks.drain()
     body = api.get(f"/api/v2/jobs/{job.pk}").json()
     assert body["status"] == "completed"
-    assert len(attempts) == 2  # PRD 3.4: one retry
+    assert len(attempts) == 2  # an FFmpeg export is retried once
     assert "gif" in body["results"]["variations"][0]["exportErrors"]
     assert body["results"]["exports"]["gif"] is None
     assert body["results"]["exports"]["webm"]

@@ -1,4 +1,4 @@
-"""Scene parsing and brand/campaign prompt augmentation (PRD 6.5)."""
+"""Scene parsing and brand/campaign prompt augmentation (brand guidelines and campaign brief in every scene prompt)."""
 
 import pytest
 

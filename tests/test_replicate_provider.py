@@ -1,5 +1,5 @@
 """ReplicateProvider against the fake Replicate server, through the real `replicate` client:
-model inputs, outputs, downloads, and every row of the PRD 3.4 call-level retry table."""
+model inputs, outputs, downloads, and every row of the call-level retry table (videogen/providers/retry.py)."""
 
 from __future__ import annotations
 
@@ -248,7 +248,7 @@ def test_cancel_reaches_the_provider(provider, fake):
     assert fake.prediction(result.external_id)["status"] == "canceled"
 
 
-# --- PRD 3.4 retry table ------------------------------------------------------------------------
+# --- The call-level retry table (videogen/providers/retry.py) -------------------------------------
 
 
 def test_429_with_retry_after_is_honoured(provider, fake, waits):

@@ -1,4 +1,4 @@
-"""PRD 3.4 stuck jobs: `manage.py cleanup_stalled_jobs` (15 min -> stalled, stalled > 1 h -> failed,
+"""Stuck jobs: `manage.py cleanup_stalled_jobs` (15 min -> stalled, stalled > 1 h -> failed,
 --dry-run changes nothing) and the hourly django-q2 schedule the data migration creates once."""
 
 from __future__ import annotations

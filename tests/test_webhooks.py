@@ -1,4 +1,4 @@
-"""POST /api/v2/webhooks/replicate: signature (REPLICATE.md test vector), freshness, replay,
+"""POST /api/v2/webhooks/replicate: signature (the Standard Webhooks test vector), freshness, replay,
 and a real signed delivery from the fake server applied like a poll."""
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ def status_badge(status: str) -> str:
 
 
 def variance_badge(estimated: Decimal, actual: Decimal) -> str:
-    """actual vs estimate in %, red past the PRD's 20 % alert threshold."""
+    """actual vs estimate in %, red past the 20 % alert threshold (pricing.VARIANCE_ALERT_RATIO)."""
     if not estimated:
         return ""
     percent = int(((actual / estimated) - 1) * 100)

@@ -1,4 +1,4 @@
-"""The PRD's Prometheus metrics (section 6), shared by the web process and the workers."""
+"""The service's Prometheus metrics (listed in docs/operations.md), shared by the web process and the workers."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ REPLICATE_API_LATENCY_SECONDS = Histogram(
     buckets=LONG_BUCKETS,
 )
 JOB_FAILURES_TOTAL = Counter("job_failures_total", "Failed jobs by reason", ["reason"])
-# Exposed as provider_spend_dollars_total: the PRD's exact `cost_actual_dollars` is read from the
+# Exposed as provider_spend_dollars_total: the documented `cost_actual_dollars` is read from the
 # cost ledger at scrape time (videogen/observability.py), and two families may not share a name.
 COST_ACTUAL_DOLLARS = Counter("provider_spend_dollars", "Provider spend recorded by this host, in dollars", ["kind"])
 COST_VARIANCE_RATIO = Gauge(
@@ -32,7 +32,7 @@ POLL_REQUESTS_TOTAL = Counter("poll_requests_total", "GET /jobs/{id} calls")
 SCENE_CACHE_LOOKUPS_TOTAL = Counter("scene_cache_lookups_total", "Scene image cache lookups", ["result"])
 CIRCUIT_OPENED_TOTAL = Counter("provider_circuit_opened_total", "Times the provider circuit breaker opened")
 EXPORT_FAILURES_TOTAL = Counter("export_failures_total", "Export formats that failed", ["format"])
-# Daily budget (PRD 5.3). "mostrecent": the last process to look at today's spend is right,
+# Daily budget. "mostrecent": the last process to look at today's spend is right,
 # and the value must be able to fall back to 0 (midnight UTC, a raised limit).
 DAILY_SPEND_DOLLARS = Gauge(
     "daily_spend_dollars", "Provider spend so far today (UTC), in dollars", multiprocess_mode="mostrecent"

@@ -358,7 +358,7 @@ class SceneImageCache(models.Model):
 
 
 class BudgetSettings(models.Model):
-    """Admin override of the daily budget limits (PRD 5.3); empty fields fall back to the environment."""
+    """Admin override of the daily budget limits; empty fields fall back to the environment."""
 
     daily_soft_limit = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     daily_hard_limit = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)

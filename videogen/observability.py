@@ -15,9 +15,9 @@ across any number of processes and hosts:
 - `task_queue_depth`: tasks waiting in django-q2's broker (ORM or Redis) for this cluster.
 - `cache_hit_rate`: share of scene image lookups answered by the scene image cache over the
   cache window (SCENE_CACHE_HOURS), from the Prediction rows; NaN while there were no lookups.
-- `cost_actual_dollars{kind}`: cumulative spend from the CostEntry ledger. The PRD calls it a
+- `cost_actual_dollars{kind}`: cumulative spend from the CostEntry ledger. It is documented as a
   Counter, but prometheus_client would expose a Counter as `cost_actual_dollars_total`; the
-  ledger sum is exposed under the PRD's exact name as a gauge (it only grows, so `increase()`
+  ledger sum is exposed under the documented name as a gauge (it only grows, so `increase()`
   and `rate()` work on it as on a counter). The in-process counter of the same increments is
   `provider_spend_dollars_total`.
 """
@@ -41,8 +41,8 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 logger = logging.getLogger(__name__)
 
-#: The PRD's metric names (section 6) exactly as /metrics exposes them.
-PRD_METRICS = (
+#: The documented metric names (docs/operations.md) exactly as /metrics exposes them.
+DOCUMENTED_METRICS = (
     "video_gen_requests_total",
     "video_gen_duration_seconds",
     "storyboard_gen_duration_seconds",
@@ -171,7 +171,7 @@ def reset_multiprocess_dir(path: str | None = None) -> int:
     return removed
 
 
-#: Label values known in advance, created at 0 in every process so each PRD family is on /metrics from
+#: Label values known in advance, created at 0 in every process so each documented family is on /metrics from
 #: the first scrape (a labelled family has no sample, and so no line, until a child exists).
 KNOWN_LABELS = {
     "VIDEO_GEN_REQUESTS_TOTAL": [{"outcome": "accepted"}],

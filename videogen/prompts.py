@@ -1,4 +1,4 @@
-"""Scene parsing and brand/campaign prompt augmentation (PRD 6.5).
+"""Scene parsing and brand/campaign prompt augmentation (brand guidelines and campaign brief in every scene prompt).
 
 Parsing is local and deterministic: a prompt that spells its scenes out ("Scene 1: ...",
 a numbered or bulleted list) keeps them; otherwise the brief is split into beats and
@@ -110,7 +110,7 @@ def split_duration(total: int, count: int) -> list[float]:
 
 
 def augment_prompt(beat: str, context: BrandContext) -> str:
-    """PRD 6.5: the scene beat plus the brand's style, voice, palette and the campaign's messages."""
+    """The scene beat plus the brand's style, voice, palette and the campaign's messages."""
     parts = [beat.rstrip(".") + "."]
     if context.visual_style:
         parts.append(f"Style: {context.visual_style}.")

@@ -1,4 +1,4 @@
-"""Cost reporting (PRD 5.3 "Daily report: total spend, avg cost/video, cost by campaign").
+"""Cost reporting: the daily report of total spend, average cost per video, cost by campaign and client.
 
 Plain functions shared by the admin cost review page and `manage.py cost_report`. Money is
 Decimal from the ledger (`CostEntry`), days are UTC days, ranges are inclusive of both ends.
@@ -162,7 +162,7 @@ def _ranked(lines: dict[Any, ReportLine]) -> list[ReportLine]:
     return sorted(lines.values(), key=lambda line: (-line.spend, -line.videos_finished, line.name))
 
 
-# --- Budget (PRD 5.3 soft/hard daily limits) ---------------------------------------------------
+# --- Budget (soft/hard daily limits) -----------------------------------------------------------
 
 
 @dataclass(frozen=True)

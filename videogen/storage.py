@@ -1,4 +1,4 @@
-"""Where media live (PRD 4.2 layout) and how workers get local copies of them, on disk or S3.
+"""Where media live (layout in docs/design.md) and how workers get local copies of them, on disk or S3.
 
 Every stored file goes through `default_storage` (local folder, or an S3 bucket shared by all
 hosts). Nothing assumes `default_storage.path()` exists: FFmpeg gets a scratch copy from
@@ -23,7 +23,7 @@ def storyboard_image_name(job_id: int, scene_number: int, suffix: str = ".png") 
 
 
 def variation_dir(job_id: int, index: int) -> str:
-    # Variation 1 uses the PRD's exact layout; further variations get a folder each.
+    # Variation 1 is stored at videos/{job_id}/ itself; further variations get a folder each.
     return f"videos/{job_id}" if index == 1 else f"videos/{job_id}/variation_{index}"
 
 

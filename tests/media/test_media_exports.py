@@ -1,4 +1,4 @@
-"""GIF / WebM / thumbnail exports and the PRD's export retry."""
+"""GIF / WebM / thumbnail exports and their retry (one retry within 60 s, then the format is skipped)."""
 
 from __future__ import annotations
 

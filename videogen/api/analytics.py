@@ -1,4 +1,4 @@
-"""GET /api/v2/analytics: a client's jobs, approvals, refinements and spend (CONTRACT.md, Round 2).
+"""GET /api/v2/analytics: a client's jobs, approvals, refinements and spend (docs/api.md, Analytics).
 
 Thin: the query serializer validates, tenancy decides 404, `videogen.analytics` computes, and the
 response serializer below is the only description of the answer (the schema comes from it).

@@ -140,7 +140,7 @@ def _client_for_upload(user: Any, client_id: Any) -> Client:
 
 
 class UploadAssetView(APIView):
-    """Uploads an image or video for a client's generations (PRD: scene, product or logo assets)."""
+    """Uploads an image or video for a client's generations (scene, product or logo assets)."""
 
     parser_classes = [MultiPartParser]
     permission_classes = [permissions.IsAuthenticated]

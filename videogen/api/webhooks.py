@@ -1,6 +1,6 @@
 """POST /api/v2/webhooks/replicate: Replicate tells us a prediction finished.
 
-Unauthenticated by design; trust comes from the signature (REPLICATE.md, Standard Webhooks):
+Unauthenticated by design; trust comes from the signature (Standard Webhooks, as Replicate signs them):
 HMAC-SHA256 over "{webhook-id}.{webhook-timestamp}.{body}" with the secret after `whsec_`,
 compared in constant time. Stale timestamps (over 5 minutes) and replayed ids are refused
 with 401. A valid report is applied exactly as a poll would apply it, then the job's next

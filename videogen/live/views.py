@@ -1,4 +1,4 @@
-"""`GET /api/v2/jobs/{job_id}/events`: the job as Server-Sent Events (CONTRACT.md, Live updates).
+"""`GET /api/v2/jobs/{job_id}/events`: the job as Server-Sent Events (docs/api.md, Live updates).
 
 Each event is `event: job`, `id: <job version>`, `data: <the job document>`. The first event is the
 current document (or, with `Last-Event-ID`, every status change since that version followed by the

@@ -14,7 +14,7 @@ Timing model (all in whole frames, so durations are exact):
 * the end card is crossfaded over the *last* ``EndCard.seconds`` of the video (inside the
   total, not appended).
 
-Size budget (PRD: a 30 s 1080x1920 video <= 5 MB): CRF 28 capped by a VBV of
+Size budget (a 30 s 1080x1920 video <= 5 MB): CRF 28 capped by a VBV of
 1100 kb/s max rate / 1500 kb buffer. Worst case bits <= maxrate * T + bufsize, i.e.
 4.3 MB of video + 0.36 MB of 96 kb/s AAC for 30 s, so the cap holds even for busy clips.
 
@@ -327,7 +327,7 @@ def assemble(
     """Assemble scene clips into the final H.264/AAC MP4 of exactly ``total_duration`` s.
 
     ``clips`` are ``(path, seconds)`` per scene in order; paths may also be still images
-    (the PRD's text-only fallback). Clip sizes/rates/lengths need not match: each is
+    (the text-only fallback). Clip sizes/rates/lengths need not match: each is
     normalized in the graph. Transitions are clamped to half the shortest scene; 0 gives
     hard cuts. Raises :class:`MediaError` (FFmpeg failure/timeout) or ``ValueError``.
     """

@@ -1,6 +1,6 @@
 """Secondary deliverables made from the final MP4: GIF, WebM, JPEG thumbnail.
 
-PRD 3.4: "FFmpeg Export | 60 s | Retry 1x; skip format if failed" -> every export has a
+An FFmpeg export has 60 s and one retry, then the format is skipped -> every export has a
 60 s default timeout and :func:`export_with_retry` gives the single retry; the caller
 decides to skip the format (job ``partially_completed``) if the retry fails too.
 
@@ -189,7 +189,7 @@ def export_thumbnail(
 def export_with_retry(fn: Callable[..., Any], *args: Any, retries: int = 1, **kwargs: Any) -> None:
     """Call an export function, retrying ``retries`` times on :class:`MediaError`.
 
-    PRD 3.4 "FFmpeg Export 60 s, retry 1x". Only media failures are retried (a bug such
+    An FFmpeg export: 60 s, one retry. Only media failures are retried (a bug such
     as ``TypeError`` is not); the last error is re-raised so the caller can skip the
     format and record it. Outputs are atomic, so a failed try leaves nothing behind.
     """

@@ -1,7 +1,7 @@
 """Thin, safe wrapper around the FFmpeg binary shipped in the ``imageio-ffmpeg`` wheel.
 
 Why a wrapper: every FFmpeg call in the service must (a) never wait on stdin, (b) have a
-hard timeout after which the process is killed (PRD 3.4: "FFmpeg Export 60 s"), and
+hard timeout after which the process is killed (an FFmpeg export gets 60 s), and
 (c) fail with one exception type carrying the tail of FFmpeg's stderr, so that the
 pipeline can log something useful and show the user a sentence instead of a traceback.
 

@@ -29,7 +29,7 @@ __all__ = [
     "wrap_text",
 ]
 
-#: Output frame size per aspect ratio, long side 1920 (the PRD's 1080p deliverables).
+#: Output frame size per aspect ratio, long side 1920 (1080p deliverables).
 ASPECT_SIZES: dict[str, tuple[int, int]] = {
     "9:16": (1080, 1920),
     "1:1": (1080, 1080),
@@ -250,7 +250,7 @@ def render_storyboard_frame(
 ) -> None:
     """Draw an offline storyboard image for one scene and save it (PNG/JPEG by extension).
 
-    Used by the ``local`` provider and as the PRD's "text-only" fallback when image
+    Used by the ``local`` provider and as the "text-only" fallback when image
     generation fails. The background (gradient angle, colour pair, shapes, panel position)
     comes from ``random.Random`` seeded with ``seed`` and the scene number, so the same
     inputs give byte-identical files and a different seed gives a visibly different

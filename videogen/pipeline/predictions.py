@@ -4,7 +4,7 @@ Each unit of paid work (a scene image, a clip, an upscale) is a chain of Predict
 one per attempt. A row is written *before* the create call is made; the provider's id is
 saved as soon as it answers. A restarted worker finds the row and waits for the same
 prediction instead of paying for a second one. Timeouts and retry counts come from
-`providers.policy` (PRD 3.4).
+`providers.policy`.
 
 A step never polls or sleeps: predictions in flight are watched by the poller (and the
 webhook), which wake the owning step when one finishes; a retry after backoff or a closed
@@ -167,7 +167,7 @@ def advance_prediction(
 
 
 def expire(job: VideoJob, prediction: Prediction, provider: Provider, timeout_seconds: float) -> None:
-    """A prediction past its PRD timeout: cancel it at the provider (stop paying) and fail the attempt."""
+    """A prediction past its timeout: cancel it at the provider (stop paying) and fail the attempt."""
     _cancel_quietly(provider, prediction)
     _fail(prediction, f"timed out after {int(timeout_seconds)} s")
     metrics.REPLICATE_API_ERRORS_TOTAL.labels(kind="timeout").inc()

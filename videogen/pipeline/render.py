@@ -267,7 +267,7 @@ def _advance_upscale(job: VideoJob, variation: Variation, provider: Provider) ->
     ):
         variation.export_errors = {**(variation.export_errors or {}), "upscale": ""}
     elif step.state == "failed":
-        # The un-upscaled video is still a good deliverable (PRD: partial results over failure).
+        # The un-upscaled video is still a good deliverable (partial results over failure).
         variation.export_errors = {**(variation.export_errors or {}), "upscale": step.error or "upscale failed"}
     else:
         return False
@@ -299,7 +299,7 @@ def _export(job: VideoJob, variation: Variation) -> None:
                                       timeout=EXPORT_TIMEOUT_SECONDS, **kwargs)
                     fields[kind] = save_file(output_name(job.pk, variation.index, kind), target)
                 except MediaError as exc:
-                    # PRD 3.4: skip the failed format, keep serving the MP4.
+                    # Skip the failed format, keep serving the MP4.
                     errors[kind] = f"{kind} export failed: {str(exc)[:300]}"
                     metrics.EXPORT_FAILURES_TOTAL.labels(format=kind).inc()
                     record_event(job.pk, "export_failed", errors[kind], variation=variation.index, format=kind)

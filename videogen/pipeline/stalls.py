@@ -1,4 +1,4 @@
-"""PRD 3.4 stuck-job rules: untouched `generating_*` jobs for 15 min become `stalled`;
+"""Stuck-job rules: untouched `generating_*` jobs for 15 min become `stalled`;
 stalled jobs older than an hour become `failed`. Run hourly (schedule) or by hand."""
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from videogen.providers.policy import PARSE_TIMEOUT_SECONDS
 from videogen.storage import local_copy, save_file, storyboard_image_name, work_dir
 
 logger = logging.getLogger(__name__)
-SECONDS_PER_IMAGE_GUESS = 8  # PRD 5.3 "avg duration" of a flux-schnell image
+SECONDS_PER_IMAGE_GUESS = 8  # a flux-schnell image's average duration
 
 
 def run_storyboard_step(job_id: int, run: int) -> bool:

@@ -1,7 +1,7 @@
 """A circuit breaker shared by every process through the shared cache.
 
 Three consecutive provider call failures on different jobs open it for CIRCUIT_OPEN_SECONDS
-(PRD 3.4: 503 with Retry-After 300 and an ops alert). After that one probe is let
+(new spend answers 503 with Retry-After 300, and ops are alerted). After that one probe is let
 through (half-open): success closes it, failure opens it again. Work already queued waits
 (the pipeline asks `allow_call()` before creating anything) and resumes once it closes.
 
@@ -106,7 +106,7 @@ def _open(cache, *, reason: str, reopen: bool = False) -> None:
         return  # another process opened it a moment ago: one alert is enough
     cache.delete_many([_FAILURES, _PROBE])
     metrics.CIRCUIT_OPENED_TOTAL.inc()
-    # PRD: circuit breaker triggered is CRITICAL and alerts ops.
+    # The circuit opening is logged at CRITICAL: ops alert on it.
     logger.critical("provider circuit opened: %s; new work answers 503 for %ss", reason, settings.CIRCUIT_OPEN_SECONDS)
 
 

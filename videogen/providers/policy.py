@@ -1,4 +1,4 @@
-"""PRD 3.4 timeouts and retry policy for provider predictions, in one place.
+"""Timeouts and retry policy for provider predictions, in one place.
 
 Call-level retries (429, 5xx, network errors on a single HTTP call) are the provider's;
 prediction-level retries (a prediction that failed or timed out is cancelled and created

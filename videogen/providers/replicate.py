@@ -1,8 +1,8 @@
 """Replicate, through the official `replicate` client: create a prediction, poll it, fetch its file.
 
-- Every HTTP call runs under `providers.retry` (PRD 3.4 table) with our own timeouts; the
+- Every HTTP call runs under `providers.retry` (its retry table) with our own timeouts; the
   client's built-in GET retries are switched off so retries never multiply.
-- Every create carries `Cancel-After` a little above the PRD timeout for its purpose, so a
+- Every create carries `Cancel-After` a little above our timeout for its purpose, so a
   prediction nobody polls any more (worker gone) stops billing on its own.
 - Inputs differ per model family: one small adapter per family builds the input dict.
 - Images are sent as `data:` URIs (downscaled first); videos to upscale are uploaded files.
@@ -140,7 +140,7 @@ def wan_frames(duration_seconds: float) -> tuple[int, int]:
 
 def wan_i2v_input(spec: ClipSpec, image: str) -> dict:
     frames, fps = wan_frames(spec.duration_seconds)
-    # wan-2.1-i2v takes no negative prompt (REPLICATE.md).
+    # wan-2.1-i2v takes no negative prompt (its input schema has none).
     return {"prompt": spec.prompt, "image": image, "num_frames": frames, "frames_per_second": fps,
             "seed": spec.seed}
 
@@ -245,7 +245,7 @@ def webhook_url() -> str | None:
 
 
 def cancel_after_for(purpose: str) -> str:
-    """Replicate cancels on its own a bit after our own timeout would have (PRD: 120 s image, 600 s video)."""
+    """Replicate cancels on its own a bit after our own timeout would have (120 s image, 600 s video)."""
     timeout = prediction_policy(purpose).timeout_seconds
     return f"{int(timeout + max(30.0, timeout * 0.25))}s"
 

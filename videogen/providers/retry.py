@@ -1,4 +1,4 @@
-"""PRD 3.4 call-level fault tolerance for provider HTTP calls, in one place.
+"""Call-level fault tolerance for provider HTTP calls, in one place.
 
 One HTTP call (create, get, cancel, upload, download) is retried here; a *prediction* that
 failed or timed out is retried by the pipeline (`pipeline.predictions`, numbers in `policy`).
@@ -90,7 +90,7 @@ def _retry_after(headers) -> float | None:
 
 
 def backoff(retry_number: int) -> float:
-    """Seconds before retry `retry_number` (1-based) on the PRD schedule, scaled."""
+    """Seconds before retry `retry_number` (1-based) on the 5/15/45 s schedule, scaled."""
     base = BACKOFF_SCHEDULE[min(retry_number - 1, len(BACKOFF_SCHEDULE) - 1)]
     return base * settings.PROVIDER_BACKOFF_SCALE
 
@@ -102,7 +102,7 @@ def call_with_retries(
     idempotent: bool = True,
     retry_after_of: Callable[[Exception], float | None] | None = None,
 ) -> T:
-    """Runs `fn` (one provider HTTP call) under the PRD 3.4 retry table.
+    """Runs `fn` (one provider HTTP call) under the retry table above.
 
     `operation` names the call in logs and metrics. `idempotent=False` (creates) skips retries
     of network errors that may have reached the server (see the module docstring).

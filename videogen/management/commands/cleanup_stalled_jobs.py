@@ -1,4 +1,4 @@
-"""`manage.py cleanup_stalled_jobs [--dry-run]`: the PRD 3.4 stuck-job rules, by hand.
+"""`manage.py cleanup_stalled_jobs [--dry-run]`: the stuck-job rules, by hand.
 
 `generating_*` jobs untouched for STALL_AFTER_MINUTES (15) become `stalled`; jobs stalled for
 over STALLED_FAIL_AFTER_MINUTES (60) become `failed`. The same function runs hourly from the
@@ -14,7 +14,7 @@ from videogen.pipeline.stalls import cleanup_stalled_jobs
 
 
 class Command(BaseCommand):
-    help = "Marks jobs with no progress as stalled, and long-stalled jobs as failed (PRD 3.4)."
+    help = "Marks jobs with no progress as stalled, and long-stalled jobs as failed."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--dry-run", action="store_true", help="list what would be marked; change nothing")

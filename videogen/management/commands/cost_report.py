@@ -1,4 +1,4 @@
-"""`manage.py cost_report [--date YYYY-MM-DD] [--format table|csv|json]`: one UTC day's costs (PRD 5.3).
+"""`manage.py cost_report [--date YYYY-MM-DD] [--format table|csv|json]`: one UTC day's costs.
 
 Total spend, videos finished that day, average cost per video, estimate vs actual, and the
 same by campaign and by client. Money in dollars, rounded half-up to cents.
