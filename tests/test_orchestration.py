@@ -16,6 +16,8 @@ from tests.conftest import bearer_client, clear_caches, using_fake_replicate
 from tests.factories import CampaignFactory, ClientFactory, MembershipFactory, UserFactory
 from tests.fake_replicate import DEFAULT_WEBHOOK_SECRET, FakeReplicate
 from tests.workers import wait_for
+from videogen import services
+from videogen.api.serializers import GenerationRequestSerializer
 from videogen.models import CostEntry, JobStatus, Prediction, ServiceLease, VideoJob
 from videogen.pipeline.poller import LEASE_NAME
 
@@ -30,17 +32,32 @@ def marketer():
     user, client = UserFactory(), ClientFactory()
     MembershipFactory(user=user, client=client)
     campaign = CampaignFactory(client=client)
-    return bearer_client(user), client, campaign
+    return user, client, campaign
 
 
 def generate(api, client, campaign, n: int) -> int:
-    response = api.post("/api/v2/generate", {
+    response = api.post("/api/v2/generate", generate_body(client, campaign, n), format="json")
+    assert response.status_code == 202, response.json()
+    return response.json()["job_id"]
+
+
+def generate_body(client, campaign, n: int) -> dict:
+    return {
         "campaignId": str(campaign.id), "clientId": str(client.id), "videoName": f"Parallel {n}",
         "creativePrompt": f"Runner {n} at dawn, then shoe {n} close-up, then finish line crowd {n}",
         "duration": 15, "platform": "tiktok",
-    }, format="json")
-    assert response.status_code == 202, response.json()
-    return response.json()["job_id"]
+    }
+
+
+def create_jobs(user, client, campaign, count: int) -> list[int]:
+    """As POST /generate does, past its per-user throttle (5/min): one user starts twenty jobs."""
+    job_ids = []
+    for n in range(count):
+        serializer = GenerationRequestSerializer(data=generate_body(client, campaign, n))
+        serializer.is_valid(raise_exception=True)
+        created = services.create_job(user=user, data=serializer.to_job_fields(campaign), idempotency_key=None)
+        job_ids.append(created.job.pk)
+    return job_ids
 
 
 def worker_env(fake: FakeReplicate, **extra: str) -> dict[str, str]:
@@ -75,8 +92,8 @@ def test_twenty_jobs_on_two_workers_all_get_their_predictions_while_none_has_fin
                                                                          REPLICATE_STORYBOARD_MODEL=FLUX):
         clear_caches()
         cluster = qcluster(**worker_env(fake, LOG_LEVEL="INFO", LOG_FORMAT="json"))
-        api, client, campaign = marketer()
-        job_ids = [generate(api, client, campaign, n) for n in range(JOBS)]
+        user, client, campaign = marketer()
+        job_ids = create_jobs(user, client, campaign, JOBS)
 
         wait_for(lambda: every_job_waits_on_its_predictions(job_ids), timeout=240, interval=0.25, cluster=cluster,
                  what=f"{JOBS} jobs with three predictions in flight each")
@@ -105,8 +122,8 @@ def test_with_webhooks_a_storyboard_completes_without_a_single_poll(qcluster, se
                                         REPLICATE_WEBHOOK_SECRET=DEFAULT_WEBHOOK_SECRET, POLLER_INTERVAL="3600"))
         wait_for(lambda: ServiceLease.objects.filter(name=LEASE_NAME).exclude(owner="").exists(), timeout=60,
                  cluster=cluster, what="the poller's first (and only) tick")
-        api, client, campaign = marketer()
-        job_id = generate(api, client, campaign, 1)
+        user, client, campaign = marketer()
+        job_id = generate(bearer_client(user), client, campaign, 1)
 
         reached = wait_for(
             lambda: VideoJob.objects.filter(pk=job_id, status__in=["storyboard_complete", "failed"])
