@@ -7,9 +7,13 @@
 #   once    docker run --env-file .env videogen python manage.py migrate
 #           (before starting a new release; also: seed_demo, createsuperuser, cost_report)
 #
-# Web and workers must share DATABASE_URL, REDIS_URL and the media storage: either
-# AWS_STORAGE_BUCKET_NAME (S3-compatible) or the same volume mounted at /app/var/media.
-# Set SECRET_KEY and ALLOWED_HOSTS in production. FFmpeg comes with the imageio-ffmpeg wheel.
+# Web and workers must share DATABASE_URL, REDIS_URL and the media storage: across hosts an
+# S3-compatible bucket (AWS_STORAGE_BUCKET_NAME + AWS_*), on one host also the same volume at
+# /app/var/media. Scratch files (SCRATCH_DIR, /app/var/work) stay in each container. The
+# processes of one host share PROMETHEUS_MULTIPROC_DIR (/app/var/prometheus, a volume).
+# docker-compose.yml runs all of it (README.md, "Running at scale"). Set SECRET_KEY and
+# ALLOWED_HOSTS in production. FFmpeg comes with the imageio-ffmpeg wheel. The build context
+# is this repository alone.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -26,11 +30,12 @@ RUN pip install -r requirements.txt
 
 COPY . .
 
-# Static files are collected at build time (served by WhiteNoise); var/ holds media and,
-# in the embedded configuration, the SQLite database: it must be writable by the app user.
+# Static files are collected at build time (served by WhiteNoise); var/ holds scratch files,
+# metrics, local media and, in the embedded configuration, the SQLite database: it must be
+# writable by the app user (a named volume mounted on one of these folders copies its owner).
 RUN python manage.py collectstatic --noinput -v0 \
     && useradd --create-home --uid 10001 app \
-    && mkdir -p /app/var/media \
+    && mkdir -p /app/var/media /app/var/work /app/var/prometheus \
     && chown -R app:app /app/var
 
 USER app
