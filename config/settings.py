@@ -315,6 +315,10 @@ REPLICATE_STORYBOARD_MODEL = os.environ.get("REPLICATE_STORYBOARD_MODEL", "black
 REPLICATE_HD_MODEL = os.environ.get("REPLICATE_HD_MODEL", "black-forest-labs/flux-pro")
 REPLICATE_VIDEO_MODEL = os.environ.get("REPLICATE_VIDEO_MODEL", "wavespeedai/wan-2.1-i2v-480p")
 REPLICATE_UPSCALE_MODEL = os.environ.get("REPLICATE_UPSCALE_MODEL", "topazlabs/video-upscale")
+# Voiceover text-to-speech: a community model, so pinned by version ("owner/name:version").
+REPLICATE_TTS_MODEL = os.environ.get(
+    "REPLICATE_TTS_MODEL", "jaaari/kokoro-82m:f559560eb822dc509045f3921a1921234918b91739db4bf3daab2169b71c7a13"
+)
 REPLICATE_WEBHOOK_SECRET = os.environ.get("REPLICATE_WEBHOOK_SECRET", "")
 PROVIDER_CONCURRENCY = int(os.environ.get("PROVIDER_CONCURRENCY", "8"))
 # Scales the provider backoff of 5/15/45 s (docs/design.md, Timeouts and retries); tests shrink it.

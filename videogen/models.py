@@ -230,6 +230,7 @@ class Prediction(models.Model):
         STORYBOARD = "storyboard"
         VIDEO = "video"
         UPSCALE = "upscale"
+        VOICEOVER = "voiceover"
 
     class Status(models.TextChoices):
         CREATING = "creating"  # recorded, create call not yet answered
@@ -278,6 +279,7 @@ class CostEntry(models.Model):
         STORYBOARD = "storyboard"
         VIDEO = "video"
         UPSCALE = "upscale"
+        VOICEOVER = "voiceover"
 
     job = models.ForeignKey(VideoJob, on_delete=models.CASCADE, related_name="cost_entries")
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="cost_entries")

@@ -1,7 +1,8 @@
 """Prices and the estimate: what work costs before and after it is done (pure Decimal arithmetic).
 
-The estimate a job shows when it is created is exactly: scenes x image price + $0.10 per second
-of video per variation + $0.25 when upscaled. The ledger of what was actually paid, and the daily
+The estimate a job shows when it is created: scenes x image price + $0.10 per generated second of
+video per variation + $0.25 when upscaled + the voiceover's TTS calls; $0 with the offline provider
+(with the Replicate figure beside it). The ledger of what was actually paid, and the daily
 budget, are in videogen/costs.py.
 """
 
@@ -15,6 +16,8 @@ STORYBOARD_IMAGE_PRICE = Decimal("0.003")  # flux-schnell, per image
 HD_IMAGE_PRICE = Decimal("0.055")  # flux-pro, per image
 VIDEO_PRICE_PER_SECOND = Decimal("0.10")
 UPSCALE_PRICE = Decimal("0.25")  # per video (the optional quality boost)
+# One voiceover line on Replicate's kokoro-82m (billed by GPU time; a short line runs ~2 s on a T4).
+VOICEOVER_LINE_PRICE = Decimal("0.002")
 #: Actual cost above estimate x this ratio is an overrun: logged, flagged in the console and reports.
 VARIANCE_ALERT_RATIO = Decimal("1.2")
 
@@ -55,27 +58,64 @@ def clip_price(seconds: float) -> Decimal:
 
 @dataclass(frozen=True)
 class CostEstimate:
+    """What a job will cost with the provider that runs it; `replicate_equivalent` is the same work on
+    Replicate (equal to the total when Replicate is the provider, the figure to compare the free
+    offline provider against)."""
+
     storyboard: Decimal
     video: Decimal
     upscale: Decimal
+    voiceover: Decimal = Decimal("0")
+    replicate_equivalent: Decimal | None = None
 
     @property
     def total(self) -> Decimal:
-        return to_cents(self.storyboard + self.video + self.upscale)
+        return to_cents(self.storyboard + self.video + self.upscale + self.voiceover)
 
     def as_dict(self) -> dict[str, str]:
         """Cents, as strings in JSON storage (Decimal-safe); the API renders them as numbers."""
+        equivalent = self.total if self.replicate_equivalent is None else to_cents(self.replicate_equivalent)
         return {
             "storyboard": str(to_cents(self.storyboard)),
             "video": str(to_cents(self.video)),
             "upscale": str(to_cents(self.upscale)),
+            "voiceover": str(to_cents(self.voiceover)),
             "total": str(self.total),
+            "replicateEquivalent": str(equivalent),
         }
 
 
-def estimate_cost(*, duration: int, number_of_variations: int, style_presets: list[str]) -> CostEstimate:
-    """scenes x image price + $0.10/s x duration x variations + $0.25 if upscaled."""
+def clip_seconds_per_variation(duration: int) -> Decimal:
+    """Seconds of generated video one variation asks for.
+
+    The end card is drawn, not generated, so the scenes fill `duration` minus its seconds; every
+    scene clip runs one crossfade longer so no transition shows a frozen frame. For 30 s that is
+    27.5 + 5 x 0.5 = 30 s (the PRD figure); 15 s gives 14.5 s, 60 s gives 62 s.
+    """
+    from videogen.media.layout import end_card_seconds
+    from videogen.media.timeline import TRANSITION_SECONDS
+
+    seconds = duration - end_card_seconds(duration) + scene_count_for(duration) * TRANSITION_SECONDS
+    return Decimal(str(seconds))
+
+
+def estimate_cost(
+    *, duration: int, number_of_variations: int, style_presets: list[str], voiceover: bool = False,
+    provider: str = "replicate",
+) -> CostEstimate:
+    """Prices per unit of work: scenes x image price + $0.10 per generated second x variations + $0.25
+    if upscaled, plus one TTS call per voiceover line (a line per scene and the CTA) per variation.
+
+    With the offline `local` provider everything is free: the estimate is $0 and the Replicate
+    figure is kept beside it as `replicate_equivalent`.
+    """
     storyboard = scene_count_for(duration) * image_price(style_presets)
-    video = VIDEO_PRICE_PER_SECOND * duration * number_of_variations
+    video = VIDEO_PRICE_PER_SECOND * clip_seconds_per_variation(duration) * number_of_variations
     upscale = UPSCALE_PRICE if wants_upscale(style_presets) else Decimal("0")
-    return CostEstimate(storyboard=storyboard, video=video, upscale=upscale)
+    lines = (scene_count_for(duration) + 1) * number_of_variations if voiceover else 0
+    on_replicate = CostEstimate(storyboard=storyboard, video=video, upscale=upscale,
+                                voiceover=VOICEOVER_LINE_PRICE * lines)
+    if provider == "local":
+        zero = Decimal("0")
+        return CostEstimate(zero, zero, zero, zero, replicate_equivalent=on_replicate.total)
+    return on_replicate

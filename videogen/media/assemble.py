@@ -1,18 +1,18 @@
-"""Scene clips -> one finished MP4: crossfades, end card, synthesized music bed.
+"""Scene clips -> one finished MP4: crossfades, captions, logo mark, end card, voiceover, music bed.
 
-One FFmpeg run does everything (normalize clips, ``xfade`` chain, end-card crossfade,
-audio synthesis, single H.264 + AAC encode) so the frames are encoded exactly once.
+One FFmpeg run does everything (normalize clips, ``xfade`` chain, caption overlays, end card,
+voice placement, music synthesis and ducking, single H.264 + AAC encode) so the frames are
+encoded exactly once.
 
-Timing model (all in whole frames, so durations are exact):
+Timing model (all in whole frames, so durations are exact; see :mod:`videogen.media.timeline`):
 
-* scene ``i`` owns ``F_i`` frames; the ``F_i`` are the requested seconds scaled to sum to
-  ``total_duration`` (cumulative rounding, so the sum is exact);
-* every scene but the last is fed to ``xfade`` ``TF`` transition frames longer than it
-  owns; transition ``k`` starts exactly at the start second of scene ``k+1`` (the
-  storyboard ``timestamp``), so sum(lengths) - (n-1)*TF == total. Where a clip is too short
-  for its segment its last frame is held (``tpad``), where it is longer it is trimmed;
-* the end card is crossfaded over the *last* ``EndCard.seconds`` of the video (inside the
-  total, not appended).
+* the end card owns the last ``EndCard.seconds``; scene ``i`` owns ``F_i`` frames, the planned
+  seconds scaled to fill the rest (cumulative rounding, so the sum is exact);
+* every piece but the last is fed to ``xfade`` ``TF`` transition frames longer than it owns;
+  transition ``k`` starts exactly at the start of piece ``k+1``, so sum(lengths) - (n-1)*TF ==
+  total. Where a clip is too short for its segment its last frame is held (``tpad``), where it is
+  longer it is trimmed (the providers render clips ``TF`` longer, so no crossfade freezes);
+* captions and the logo are small RGBA images overlaid in time windows (one decode each).
 
 Size budget (a 30 s 1080x1920 video <= 5 MB): CRF 28 capped by a VBV of
 1100 kb/s max rate / 1500 kb buffer. Worst case bits <= maxrate * T + bufsize, i.e.
@@ -32,12 +32,26 @@ from pathlib import Path
 from PIL import Image, ImageDraw, UnidentifiedImageError
 
 from .ffmpeg import MediaError, atomic_output, ffmpeg_threads, run_ffmpeg, temp_dir
-from .frames import _font, _gradient, _luminance, _save_image, parse_palette, wrap_text
+from .frames import _gradient, _luminance, _save_image, parse_palette
+from .layout import Box, safe_zone
+from .overlays import Overlay, fit_words, render_caption, render_logo_mark
+from .timeline import (
+    TRANSITION_SECONDS,
+    Timeline,
+    Window,
+    _split_frames,
+    caption_windows,
+    place_voice_lines,
+    plan_timeline,
+)
 
 __all__ = [
     "AUDIO_STYLES",
+    "Assembled",
     "AudioBed",
     "EndCard",
+    "OnScreen",
+    "VoiceLine",
     "assemble",
     "audio_filter",
     "render_end_card",
@@ -59,12 +73,48 @@ _IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
 
 @dataclass(frozen=True)
 class EndCard:
-    """Closing call-to-action frame shown during the last ``seconds`` of the video."""
+    """Closing call-to-action frame: the last ``seconds`` of the video are its own (scenes make room).
+
+    ``zone`` keeps the CTA inside the platform's safe zone; ``variant`` turns the gradient so
+    variations do not share one card.
+    """
 
     text: str
     palette: list[str] = field(default_factory=list)
     logo_path: str | None = None
     seconds: float = 2.0
+    zone: Box | None = None
+    variant: int = 0
+
+
+@dataclass(frozen=True)
+class VoiceLine:
+    """One spoken line (a WAV file) wanted at the start of scene ``scene`` (None: on the end card)."""
+
+    path: str
+    seconds: float
+    scene: int | None
+
+
+@dataclass(frozen=True)
+class OnScreen:
+    """Copy and marks drawn over the scenes: one caption per scene (may be empty), the logo mark."""
+
+    captions: list[str] = field(default_factory=list)
+    palette: list[str] = field(default_factory=list)
+    zone: Box | None = None
+    logo_path: str | None = None
+    variant: int = 0
+
+
+@dataclass(frozen=True)
+class Assembled:
+    """What the assembly decided: the timeline, when each voice line starts, when captions show."""
+
+    timeline: Timeline
+    voice_starts: list[float]
+    voice_tempo: float
+    caption_windows: list[Window]
 
 
 @dataclass(frozen=True)
@@ -224,7 +274,7 @@ def render_end_card(out_path: str | os.PathLike[str], *, size: tuple[int, int], 
     w, h = size
     colours = parse_palette(end_card.palette)
     short = min(w, h)
-    img = _gradient((w, h), colours[0], colours[1], math.pi / 3).convert("RGBA")
+    img = _gradient((w, h), colours[0], colours[1], math.pi / 3 + end_card.variant * 0.9).convert("RGBA")
 
     logo_bottom = h * 0.30
     if end_card.logo_path:
@@ -241,39 +291,28 @@ def render_end_card(out_path: str | os.PathLike[str], *, size: tuple[int, int], 
 
     text = (end_card.text or "").strip()
     if text:
-        px = max(16, round(short * 0.085))
-        max_w = w * 0.78
-        while True:
-            font = _font(px)
-            lines = wrap_text(text, font, max_w)
-            if len(lines) <= 3 or px <= 16:
-                break
-            px = int(px * 0.9)
-        lines = lines[:4]
+        # Wrapped at word boundaries only: the font shrinks until the longest word (a URL) fits.
+        font, lines, px = fit_words(text, w * 0.74, max(16, round(short * 0.085)), max(12, round(short * 0.04)), 4)
         line_h = round(px * 1.2)
         pad_x, pad_y = round(px * 0.9), round(px * 0.6)
         block_w = max(font.getlength(ln) for ln in lines) + 2 * pad_x
         block_h = len(lines) * line_h + 2 * pad_y
-        cy = max(logo_bottom + short * 0.06 + block_h / 2, h * 0.55)
-        cy = min(cy, h - short * 0.08 - block_h / 2)
-        x0, y0 = (w - block_w) / 2, cy - block_h / 2
+        zone = end_card.zone or Box(0, 0, w, h)
+        cy = max(logo_bottom + short * 0.06 + block_h / 2, zone.y0 + zone.height * 0.55)
+        cy = min(cy, zone.y1 - block_h / 2)
+        x0, y0 = zone.x0 + (zone.width - block_w) / 2, cy - block_h / 2
         accent = colours[2] if len(colours) > 2 else (255, 255, 255)
         ink = (0, 0, 0) if _luminance(accent) > 0.35 else (255, 255, 255)
         draw = ImageDraw.Draw(img)
         shadow = round(short * 0.012)
+        radius = block_h / 2 if len(lines) == 1 else px * 0.6
         draw.rounded_rectangle(
-            (x0 + shadow, y0 + shadow, x0 + block_w + shadow, y0 + block_h + shadow),
-            radius=block_h / 2 if len(lines) == 1 else px * 0.6,
-            fill=(0, 0, 0, 90),
+            (x0 + shadow, y0 + shadow, x0 + block_w + shadow, y0 + block_h + shadow), radius=radius, fill=(0, 0, 0, 90)
         )
-        draw.rounded_rectangle(
-            (x0, y0, x0 + block_w, y0 + block_h),
-            radius=block_h / 2 if len(lines) == 1 else px * 0.6,
-            fill=(*accent, 255),
-        )
+        draw.rounded_rectangle((x0, y0, x0 + block_w, y0 + block_h), radius=radius, fill=(*accent, 255))
         y = y0 + pad_y + line_h / 2
         for ln in lines:
-            draw.text((w / 2, y), ln, font=font, fill=ink, anchor="mm", stroke_width=max(1, px // 30), stroke_fill=ink)
+            draw.text((x0 + block_w / 2, y), ln, font=font, fill=ink, anchor="mm")
             y += line_h
     _save_image(img.convert("RGB"), out_path)
 
@@ -282,23 +321,8 @@ def render_end_card(out_path: str | os.PathLike[str], *, size: tuple[int, int], 
 
 
 def scene_frame_counts(seconds: list[float], total_frames: int) -> list[int]:
-    """Split ``total_frames`` across scenes in proportion to ``seconds`` (exact sum).
-
-    Cumulative rounding keeps each scene start within half a frame of its ideal
-    timestamp, so storyboard ``timestamp`` values stay truthful.
-    """
-    if not seconds or any(s <= 0 for s in seconds):
-        raise ValueError("scene durations must be positive")
-    total_s = sum(seconds)
-    bounds = [0]
-    acc = 0.0
-    for s in seconds:
-        acc += s
-        bounds.append(round(total_frames * acc / total_s))
-    counts = [b - a for a, b in zip(bounds, bounds[1:], strict=False)]
-    if any(c <= 0 for c in counts):
-        raise ValueError("a scene is shorter than one frame")
-    return counts
+    """Split ``total_frames`` across scenes in proportion to ``seconds`` (exact sum)."""
+    return _split_frames(seconds, total_frames)
 
 
 def _norm_chain(label_in: str, label_out: str, *, size: tuple[int, int], fps: int, frames: int) -> str:
@@ -312,6 +336,60 @@ def _norm_chain(label_in: str, label_out: str, *, size: tuple[int, int], fps: in
     )
 
 
+#: Voice sits at full level; the music under it drops to about a third (-10 dB) while it speaks.
+VOICE_GAIN = 1.0
+MUSIC_UNDER_VOICE = 0.55
+
+
+def _voice_filter(first_input: int, lines: list[VoiceLine], starts: list[float], tempo: float, total: float) -> str:
+    parts = []
+    for k, start in enumerate(starts):
+        speed = f"atempo={tempo:.3f}," if tempo != 1.0 else ""
+        delay = max(0, round(start * 1000))
+        parts.append(
+            f"[{first_input + k}:a]aformat=sample_fmts=fltp:channel_layouts=mono,aresample={AUDIO_RATE},{speed}"
+            f"pan=stereo|c0=c0|c1=c0,volume={VOICE_GAIN},adelay={delay}|{delay}[vl{k}]"
+        )
+    joined = "".join(f"[vl{k}]" for k in range(len(lines)))
+    mix = f"{joined}amix=inputs={len(lines)}:normalize=0:duration=longest," if len(lines) > 1 else f"{joined}anull,"
+    parts.append(f"{mix}apad,atrim=duration={total:.4f},asetpts=PTS-STARTPTS[voice]")
+    return ";".join(parts)
+
+
+def _ducked_mix(music_label: str, out_label: str, total: float) -> str:
+    """Music ducks under the voice (sidechain compression keyed by the voice), then both are mixed."""
+    return (
+        "[voice]asplit=2[vkey][vmix];"
+        f"[{music_label}]volume={MUSIC_UNDER_VOICE}[bed];"
+        "[bed][vkey]sidechaincompress=threshold=0.012:ratio=8:attack=15:release=450:makeup=1[ducked];"
+        "[ducked][vmix]amix=inputs=2:normalize=0:duration=first,"
+        f"alimiter=limit=0.89:level=false,atrim=duration={total:.4f},asetpts=PTS-STARTPTS[{out_label}]"
+    )
+
+
+def _overlay_inputs(
+    scratch: Path, on_screen: OnScreen | None, timeline: Timeline, windows: list[Window], size: tuple[int, int]
+) -> list[tuple[Overlay, float, float]]:
+    """(overlay, from, to) for the logo mark and each caption."""
+    if on_screen is None:
+        return []
+    zone = on_screen.zone or safe_zone("", "", size)
+    overlays: list[tuple[Overlay, float, float]] = []
+    until = timeline.end_card_start if timeline.end_card_frames else timeline.total_seconds
+    if on_screen.logo_path:
+        mark = render_logo_mark(on_screen.logo_path, scratch / "logo_mark.png", size=size, zone=zone)
+        if mark is not None:
+            overlays.append((mark, 0.0, until))
+    for index, (text, window) in enumerate(zip(on_screen.captions, windows, strict=False)):
+        if not (text or "").strip() or window.end <= window.start:
+            continue
+        caption = render_caption(text, scratch / f"caption_{index}.png", size=size, zone=zone,
+                                 palette=on_screen.palette, variant=on_screen.variant)
+        if caption is not None:
+            overlays.append((caption, window.start, window.end))
+    return overlays
+
+
 def assemble(
     clips: list[tuple[str, float]],
     out_path: str | os.PathLike[str],
@@ -319,17 +397,22 @@ def assemble(
     size: tuple[int, int],
     total_duration: float,
     fps: int = 24,
-    transition_seconds: float = 0.5,
+    transition_seconds: float = TRANSITION_SECONDS,
     end_card: EndCard | None = None,
     audio: AudioBed | None = None,
+    on_screen: OnScreen | None = None,
+    voice: list[VoiceLine] | None = None,
     timeout: float = 300,
-) -> None:
+) -> Assembled:
     """Assemble scene clips into the final H.264/AAC MP4 of exactly ``total_duration`` s.
 
-    ``clips`` are ``(path, seconds)`` per scene in order; paths may also be still images
-    (the text-only fallback). Clip sizes/rates/lengths need not match: each is
-    normalized in the graph. Transitions are clamped to half the shortest scene; 0 gives
-    hard cuts. Raises :class:`MediaError` (FFmpeg failure/timeout) or ``ValueError``.
+    ``clips`` are ``(path, planned seconds)`` per scene in order; paths may also be still images
+    (the text-only fallback). Clip sizes/rates/lengths need not match: each is normalized in
+    the graph. The end card, when given, has its own last ``end_card.seconds``; the scenes share the
+    rest in proportion to their planned seconds. Captions and the logo mark (``on_screen``) are
+    composited over the scenes, never over the end card. Voice lines start at their scenes (see
+    :func:`videogen.media.timeline.place_voice_lines`) and the music ducks under them.
+    Raises :class:`MediaError` (FFmpeg failure/timeout) or ``ValueError``.
     """
     if not clips:
         raise ValueError("at least one clip is required")
@@ -341,61 +424,72 @@ def assemble(
     for path, _secs in clips:
         if not Path(path).is_file():
             raise MediaError(f"clip not found: {path}")
+    voice = [line for line in voice or [] if Path(line.path).is_file() and line.seconds > 0]
 
-    total_frames = max(1, round(total_duration * fps))
-    counts = scene_frame_counts([float(s) for _, s in clips], total_frames)
+    card_seconds = end_card.seconds if end_card is not None and end_card.seconds > 0 else 0.0
+    timeline = plan_timeline([float(s) for _, s in clips], total_duration, fps=fps,
+                             transition_seconds=transition_seconds, end_card_seconds=card_seconds)
+    counts, tf, ef = timeline.scene_frames, timeline.transition_frames, timeline.end_card_frames
+    total_frames = timeline.total_frames
+    total = total_frames / fps
     n = len(counts)
-    tf = max(0, round(transition_seconds * fps))
-    tf = min(tf, min(counts) // 2) if n > 1 else 0
 
-    # End card: frames at the end, crossfaded in over ecf frames.
-    ef = ecf = 0
-    if end_card is not None and end_card.seconds > 0:
-        ef = min(max(1, round(end_card.seconds * fps)), total_frames // 2)
-        ecf = min(max(1, round(0.5 * fps)), ef // 2) if ef >= 2 else 0
+    slots = [timeline.scene_start(line.scene) if line.scene is not None and line.scene < n
+             else (timeline.end_card_start if ef else timeline.scene_start(n - 1)) for line in voice]
+    voice_starts, tempo = place_voice_lines(slots, [line.seconds for line in voice], total)
+    spoken = {line.scene: Window(start, start + line.seconds / tempo)
+              for line, start in zip(voice, voice_starts, strict=True) if line.scene is not None}
+    windows = caption_windows(timeline, spoken)
 
     with temp_dir("videogen-assemble-") as scratch, atomic_output(out_path) as tmp:
         args: list[str] = []
         graph: list[str] = []
-        for i, ((path, _secs), own) in enumerate(zip(clips, counts, strict=True)):
-            seg = own + (tf if i < n - 1 else 0)
+        pieces = n + (1 if ef else 0)
+        for i, (path, _secs) in enumerate(clips):
+            seg = counts[i] + (tf if i < pieces - 1 else 0)
             if Path(path).suffix.lower() in _IMAGE_EXTS:
                 args += ["-loop", "1", "-framerate", str(fps), "-t", f"{seg / fps + 0.5:.4f}"]
             args += ["-i", os.path.abspath(path)]
             graph.append(_norm_chain(f"{i}:v", f"v{i}", size=(w, h), fps=fps, frames=seg))
-
-        last = "v0"
-        if n > 1 and tf > 0:
-            boundary = 0
-            for k in range(1, n):
-                boundary += counts[k - 1]
-                out = f"x{k}"
-                graph.append(
-                    f"[{last}][v{k}]xfade=transition=fade:duration={tf / fps:.6f}:offset={boundary / fps:.6f}[{out}]"
-                )
-                last = out
-        elif n > 1:
-            graph.append("".join(f"[v{i}]" for i in range(n)) + f"concat=n={n}:v=1:a=0[xc]")
-            last = "xc"
-
         if ef:
             card_png = scratch / "end_card.png"
             render_end_card(card_png, size=(w, h), end_card=end_card)
-            idx = n
             args += ["-loop", "1", "-framerate", str(fps), "-t", f"{ef / fps + 0.5:.4f}", "-i", str(card_png)]
-            graph.append(_norm_chain(f"{idx}:v", "ec", size=(w, h), fps=fps, frames=ef))
-            if ecf:
+            graph.append(_norm_chain(f"{n}:v", f"v{n}", size=(w, h), fps=fps, frames=ef))
+
+        last = "v0"
+        boundary = 0
+        lengths = [*counts, ef] if ef else counts
+        for k in range(1, pieces):
+            boundary += lengths[k - 1]
+            out = f"x{k}"
+            if tf > 0:
                 graph.append(
-                    f"[{last}][ec]xfade=transition=fade:duration={ecf / fps:.6f}:"
-                    f"offset={(total_frames - ef) / fps:.6f}[xe]"
+                    f"[{last}][v{k}]xfade=transition=fade:duration={tf / fps:.6f}:offset={boundary / fps:.6f}[{out}]"
                 )
             else:
-                graph.append(f"[{last}]trim=end_frame={total_frames - ef}[pre];[pre][ec]concat=n=2:v=1:a=0[xe]")
-            last = "xe"
+                graph.append(f"[{last}][v{k}]concat=n=2:v=1:a=0[{out}]")
+            last = out
+
+        next_input = pieces
+        for j, (overlay, start, end) in enumerate(_overlay_inputs(scratch, on_screen, timeline, windows, (w, h))):
+            args += ["-i", overlay.path]
+            graph.append(
+                f"[{last}][{next_input}:v]overlay=x={overlay.x}:y={overlay.y}:eof_action=repeat:"
+                f"enable='between(t,{start:.3f},{end - 0.5 / fps:.3f})'[o{j}]"
+            )
+            last = f"o{j}"
+            next_input += 1
 
         graph.append(f"[{last}]tpad=stop_mode=clone:stop=1,trim=end_frame={total_frames},setpts=PTS-STARTPTS[vout]")
-        total = total_frames / fps
-        graph.append(audio_filter(audio, total, "aout"))
+        if voice:
+            for line in voice:
+                args += ["-i", os.path.abspath(line.path)]
+            graph.append(_voice_filter(next_input, voice, voice_starts, tempo, total))
+            graph.append(audio_filter(audio, total, "music"))
+            graph.append(_ducked_mix("music", "aout", total))
+        else:
+            graph.append(audio_filter(audio, total, "aout"))
 
         args += [
             "-filter_complex",
@@ -441,3 +535,4 @@ def assemble(
             str(tmp),
         ]
         run_ffmpeg(args, timeout=timeout)
+    return Assembled(timeline=timeline, voice_starts=voice_starts, voice_tempo=tempo, caption_windows=windows)

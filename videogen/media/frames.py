@@ -247,8 +247,13 @@ def render_storyboard_frame(
     palette: list[str],
     brand_name: str = "",
     seed: int = 0,
+    notes: bool = True,
 ) -> None:
     """Draw an offline storyboard image for one scene and save it (PNG/JPEG by extension).
+
+    ``notes=False`` draws the picture alone (no "SCENE N" card, no description, no brand line):
+    that is what the offline provider hands the pipeline, because the finished video must show
+    ad copy, never production notes (the review UI shows descriptions beside the images).
 
     Used by the ``local`` provider and as the "text-only" fallback when image
     generation fails. The background (gradient angle, colour pair, shapes, panel position)
@@ -263,6 +268,9 @@ def render_storyboard_frame(
     rng = random.Random(f"storyboard:{seed}:{scene_number}")
     colours = parse_palette(palette)
     img = _background((w, h), colours, rng)
+    if not notes:
+        _save_image(img.convert("RGB"), out_path)
+        return
 
     sizes = storyboard_font_sizes((w, h))
     short = min(w, h)

@@ -66,6 +66,14 @@ class ClipSpec:
 
 
 @dataclass(frozen=True)
+class SpeechSpec:
+    """One voiceover line to speak."""
+
+    text: str
+    voice: str = ""
+
+
+@dataclass(frozen=True)
 class UpscaleSpec:
     video_path: str
     width: int
@@ -109,6 +117,16 @@ class Provider(ABC):
     @abstractmethod
     def create_upscale(self, spec: UpscaleSpec, *, webhook: str | None = None) -> PredictionResult: ...
 
+    def voice_model(self) -> str:
+        """The text-to-speech model (voiceovers); providers without one refuse `create_speech`."""
+        return ""
+
+    def default_voice(self) -> str:
+        return ""
+
+    def create_speech(self, spec: SpeechSpec, *, webhook: str | None = None) -> PredictionResult:
+        raise ProviderError(f"{self.name} has no text-to-speech model", retryable=False)
+
     @abstractmethod
     def get(self, external_id: str) -> PredictionResult: ...
 
@@ -128,3 +146,6 @@ class Provider(ABC):
 
     def upscale_cost(self) -> Decimal:
         return pricing.UPSCALE_PRICE
+
+    def speech_cost(self) -> Decimal:
+        return pricing.VOICEOVER_LINE_PRICE

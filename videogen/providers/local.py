@@ -20,20 +20,19 @@ from django.core.files.storage import default_storage
 from videogen.media.clips import MOTIONS, image_to_clip
 from videogen.media.ffmpeg import MediaError
 from videogen.media.frames import render_storyboard_frame
+from videogen.media.tts import DEFAULT_OFFLINE_VOICE, OFFLINE_VOICES, PiperSpeech
 from videogen.providers.base import (
     ClipSpec,
     ImageSpec,
     PredictionResult,
     Provider,
     ProviderError,
+    SpeechSpec,
     UpscaleSpec,
 )
 from videogen.storage import local_copy, save_file, work_dir
 
-# Each clip runs on a little past its scene so the crossfade into the next scene blends two
-# moving shots instead of a frozen last frame (assembly trims to the scene timings).
-CROSSFADE_TAIL_SECONDS = 0.5
-
+OUTPUT_SUFFIXES = (".png", ".mp4", ".wav")
 
 OUTPUTS_PREFIX = "local-provider"
 
@@ -67,6 +66,12 @@ class LocalProvider(Provider):
     def upscale_model(self) -> str:
         return "local/passthrough"
 
+    def voice_model(self) -> str:
+        return "local/piper-joe"
+
+    def default_voice(self) -> str:
+        return DEFAULT_OFFLINE_VOICE
+
     def create_image(self, spec: ImageSpec, *, webhook: str | None = None) -> PredictionResult:
         prediction_id = f"local-{uuid.uuid4().hex}"
         with _publishing(prediction_id, ".png") as out:
@@ -79,6 +84,7 @@ class LocalProvider(Provider):
                 palette=spec.palette,
                 brand_name=spec.brand_name,
                 seed=spec.seed,
+                notes=False,  # the picture only: the video must never show production notes
             )
         return self.get(prediction_id)
 
@@ -88,11 +94,20 @@ class LocalProvider(Provider):
         try:
             with _publishing(prediction_id, ".mp4") as out:
                 image_to_clip(
-                    spec.image_path, out, duration=spec.duration_seconds + CROSSFADE_TAIL_SECONDS,
-                    size=(spec.width, spec.height),
+                    spec.image_path, out, duration=spec.duration_seconds, size=(spec.width, spec.height),
                     fps=spec.fps, motion=motion,
                 )
         except MediaError as exc:
+            return PredictionResult(external_id=prediction_id, status="failed", error=str(exc)[:500])
+        return self.get(prediction_id)
+
+    def create_speech(self, spec: SpeechSpec, *, webhook: str | None = None) -> PredictionResult:
+        prediction_id = f"local-{uuid.uuid4().hex}"
+        voice = spec.voice if spec.voice in OFFLINE_VOICES else DEFAULT_OFFLINE_VOICE
+        try:
+            with _publishing(prediction_id, ".wav") as out:
+                PiperSpeech().synthesize(spec.text, voice, out)
+        except (OSError, RuntimeError, ValueError) as exc:
             return PredictionResult(external_id=prediction_id, status="failed", error=str(exc)[:500])
         return self.get(prediction_id)
 
@@ -103,7 +118,7 @@ class LocalProvider(Provider):
         return self.get(prediction_id)
 
     def get(self, external_id: str) -> PredictionResult:
-        for suffix in (".png", ".mp4"):
+        for suffix in OUTPUT_SUFFIXES:
             name = _output_name(external_id, suffix)
             if default_storage.exists(name):
                 return PredictionResult(external_id=external_id, status="succeeded", output_url=f"storage:{name}")
@@ -129,4 +144,7 @@ class LocalProvider(Provider):
         return Decimal("0")
 
     def upscale_cost(self) -> Decimal:
+        return Decimal("0")
+
+    def speech_cost(self) -> Decimal:
         return Decimal("0")

@@ -39,8 +39,8 @@ def _scaled(seconds: tuple[float, ...]) -> tuple[float, ...]:
 
 
 def prediction_policy(purpose: str) -> PredictionPolicy:
-    """Scene image: 120 s, 3 retries; video (and upscale): 600 s, 2 retries; backoff 5/15/45 s."""
+    """Scene image (and voiceover line): 120 s, 3 retries; video (and upscale): 600 s, 2 retries; backoff 5/15/45 s."""
     timeout_scale = settings.PROVIDER_TIMEOUT_SCALE
-    if purpose == "storyboard":
+    if purpose in ("storyboard", "voiceover"):
         return PredictionPolicy(120 * timeout_scale, 3, _scaled(BACKOFF_SCHEDULE))
     return PredictionPolicy(600 * timeout_scale, 2, _scaled(BACKOFF_SCHEDULE))

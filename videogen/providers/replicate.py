@@ -34,6 +34,7 @@ from videogen.providers.base import (
     PredictionResult,
     Provider,
     ProviderError,
+    SpeechSpec,
     UpscaleSpec,
 )
 from videogen.providers.policy import prediction_policy
@@ -51,6 +52,7 @@ MAX_INPUT_IMAGE_BYTES = 1_500_000
 FLUX_ASPECTS = ("1:1", "16:9", "21:9", "3:2", "2:3", "4:5", "5:4", "3:4", "4:3", "9:16", "9:21")
 WAN_MIN_FRAMES, WAN_MAX_FRAMES = 5, 100
 WAN_MIN_FPS, WAN_MAX_FPS, WAN_FPS = 5, 24, 16
+KOKORO_DEFAULT_VOICE = "am_michael"
 
 _cancel_after: contextvars.ContextVar[str | None] = contextvars.ContextVar("cancel_after", default=None)
 _last_retry_after: contextvars.ContextVar[float | None] = contextvars.ContextVar("retry_after", default=None)
@@ -99,6 +101,8 @@ def model_family(model: str) -> str:
         return "wan-i2v"
     if any(word in name for word in ("upscal", "topaz", "esrgan")):
         return "upscale"
+    if "kokoro" in name:
+        return "kokoro"
     return "generic"
 
 
@@ -159,6 +163,22 @@ def generic_clip_input(spec: ClipSpec, image: str) -> dict:
     if spec.negative_prompt:
         payload["negative_prompt"] = spec.negative_prompt
     return payload
+
+
+def kokoro_input(spec: SpeechSpec) -> dict:
+    # jaaari/kokoro-82m: {text, voice (e.g. "af_bella"), speed}; answers one WAV URL.
+    return {"text": spec.text, "voice": spec.voice or KOKORO_DEFAULT_VOICE, "speed": 1.0}
+
+
+def generic_speech_input(spec: SpeechSpec) -> dict:
+    payload = {"text": spec.text}
+    if spec.voice:
+        payload["voice"] = spec.voice
+    return payload
+
+
+def speech_input(model: str, spec: SpeechSpec) -> dict:
+    return kokoro_input(spec) if model_family(model) == "kokoro" else generic_speech_input(spec)
 
 
 IMAGE_ADAPTERS: dict[str, Callable[[ImageSpec], dict]] = {
@@ -290,6 +310,12 @@ class ReplicateProvider(Provider):
     def upscale_model(self) -> str:
         return settings.REPLICATE_UPSCALE_MODEL
 
+    def voice_model(self) -> str:
+        return settings.REPLICATE_TTS_MODEL
+
+    def default_voice(self) -> str:
+        return KOKORO_DEFAULT_VOICE if model_family(self.voice_model()) == "kokoro" else ""
+
     # Calls
 
     def create_image(self, spec: ImageSpec, *, webhook: str | None = None) -> PredictionResult:
@@ -300,6 +326,10 @@ class ReplicateProvider(Provider):
         model = self.video_model()
         payload = clip_input(model, spec, image_data_uri(spec.image_path))
         return self._create(model, payload, purpose="video", webhook=webhook)
+
+    def create_speech(self, spec: SpeechSpec, *, webhook: str | None = None) -> PredictionResult:
+        model = self.voice_model()
+        return self._create(model, speech_input(model, spec), purpose="voiceover", webhook=webhook)
 
     def create_upscale(self, spec: UpscaleSpec, *, webhook: str | None = None) -> PredictionResult:
         model = self.upscale_model()
@@ -319,6 +349,8 @@ class ReplicateProvider(Provider):
             try:
                 # No `wait`: Replicate answers at once with the id, which the pipeline records
                 # before anything else can go wrong. Held-open creates would lose it on a crash.
+                if ":" in model:  # "owner/name:version": community models run by pinned version only
+                    return self.client.predictions.create(version=model.split(":", 1)[1], input=payload, **params)
                 return self.client.models.predictions.create(model=model, input=payload, **params)
             finally:
                 _cancel_after.reset(token)
