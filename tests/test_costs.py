@@ -1,10 +1,17 @@
-"""The cost estimate, exactly: max(3, duration // 6) scene images + $0.10/s per variation (+ $0.25 upscaled)."""
+"""The cost estimate: image prices per scene, $0.10 per generated second (scenes plus one crossfade each; the
+end card is drawn), the voiceover's TTS calls, and the free offline provider with its Replicate equivalent."""
 
 from decimal import Decimal
 
 import pytest
 
-from videogen.pricing import estimate_cost, scene_count_for
+from videogen.pricing import (
+    VOICEOVER_LINE_PRICE,
+    clip_seconds_per_variation,
+    estimate_cost,
+    scene_count_for,
+    to_cents,
+)
 
 
 @pytest.mark.parametrize(("duration", "scenes"), [(15, 3), (30, 5), (60, 10)])
@@ -28,10 +35,32 @@ def test_hd_preset_prices_images_as_flux_pro_for_every_variation():
 
 def test_upscale_adds_a_quarter():
     estimate = estimate_cost(duration=60, number_of_variations=1, style_presets=["upscale"])
-    assert estimate.as_dict() == {"storyboard": "0.03", "video": "6.00", "upscale": "0.25", "total": "6.28"}
+    # 60 s: ten scenes share 57 s (the end card takes 3 s) and each runs 0.5 s into its crossfade.
+    assert estimate.as_dict() == {"storyboard": "0.03", "video": "6.20", "upscale": "0.25", "voiceover": "0.00",
+                                  "total": "6.48", "replicateEquivalent": "6.48"}
 
 
 def test_free_style_presets_do_not_change_the_price():
     plain = estimate_cost(duration=15, number_of_variations=1, style_presets=[])
     styled = estimate_cost(duration=15, number_of_variations=1, style_presets=["cinematic", "retro"])
-    assert plain.total == styled.total == Decimal("1.51")
+    assert plain.total == styled.total == Decimal("1.46")  # 13 s of scenes + 3 x 0.5 s crossfade = 14.5 s
+
+
+@pytest.mark.parametrize(("duration", "seconds"), [(15, Decimal("14.5")), (30, Decimal("30.0")),
+                                                    (60, Decimal("62.0"))])
+def test_generated_seconds_are_the_scenes_plus_one_crossfade_each(duration, seconds):
+    assert clip_seconds_per_variation(duration) == seconds
+
+
+def test_voiceover_adds_one_tts_call_per_line_and_variation():
+    silent = estimate_cost(duration=30, number_of_variations=2, style_presets=[])
+    spoken = estimate_cost(duration=30, number_of_variations=2, style_presets=[], voiceover=True)
+    assert spoken.voiceover == VOICEOVER_LINE_PRICE * (5 + 1) * 2  # five scenes and the CTA, twice
+    assert spoken.total == silent.total + to_cents(spoken.voiceover)
+
+
+def test_the_offline_provider_is_estimated_free_with_the_replicate_figure_beside_it():
+    local = estimate_cost(duration=30, number_of_variations=1, style_presets=[], provider="local")
+    remote = estimate_cost(duration=30, number_of_variations=1, style_presets=[], provider="replicate")
+    assert local.total == Decimal("0")
+    assert local.as_dict()["replicateEquivalent"] == str(remote.total) == "3.02"

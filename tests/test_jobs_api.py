@@ -20,12 +20,14 @@ pytestmark = pytest.mark.django_db
 # --- POST /generate -------------------------------------------------------------------------
 
 
-def test_generate_answers_202_with_estimate_location_and_queues_the_storyboard(api, tenant, tasks):
+def test_generate_answers_202_with_estimate_location_and_queues_the_storyboard(api, tenant, tasks, settings):
+    settings.VIDEOGEN_PROVIDER = "replicate"
     response = api.post("/api/v2/generate", generate_body(tenant), format="json")
     assert response.status_code == 202
     body = response.json()
     assert body["estimatedCost"] == 3.02
-    assert body["costBreakdown"] == {"storyboard": 0.02, "video": 3.0, "upscale": 0.0, "total": 3.02}
+    assert body["costBreakdown"] == {"storyboard": 0.02, "video": 3.0, "upscale": 0.0, "voiceover": 0.0,
+                                     "total": 3.02, "replicateEquivalent": 3.02}
     assert body["status"] == "generating_storyboard"
     assert body["pollAfter"] == 2
     assert response["Location"] == f"/api/v2/jobs/{body['job_id']}"
@@ -38,7 +40,49 @@ def test_generate_stores_the_request_with_platform_default_aspect_ratio(api, ten
     job = VideoJob.objects.get(pk=response.json()["job_id"])
     assert job.aspect_ratio == "4:5"
     assert job.export_formats == ["mp4", "gif"]
-    assert job.estimated_cost == Decimal("3.02")
+    assert job.captions is True and job.voiceover is None
+
+
+def test_the_offline_provider_estimates_nothing_and_shows_the_replicate_price_beside_it(api, tenant, tasks,
+                                                                                          settings):
+    settings.VIDEOGEN_PROVIDER = "local"
+    body = api.post("/api/v2/generate", generate_body(tenant), format="json").json()
+    assert body["estimatedCost"] == 0
+    assert body["costBreakdown"]["total"] == 0
+    assert body["costBreakdown"]["replicateEquivalent"] == 3.02
+    assert VideoJob.objects.get(pk=body["job_id"]).estimated_cost == Decimal("0")
+
+
+def test_a_voiceover_request_is_stored_on_the_job_and_priced(api, tenant, tasks, settings):
+    settings.VIDEOGEN_PROVIDER = "replicate"
+    voiceover = {"enabled": True, "script": "Lace up. Own the city.", "voice": "af_bella"}
+    body = api.post("/api/v2/generate", generate_body(tenant, captions=False,
+                                                      audioControls={"volume": 0.5, "voiceover": voiceover}),
+                    format="json").json()
+    job = VideoJob.objects.get(pk=body["job_id"])
+    assert job.captions is False
+    assert job.voiceover == {"enabled": True, "voice": "af_bella", "script": "Lace up. Own the city.",
+                             "seconds": None}
+    assert job.audio_controls == {"volume": 0.5}
+    assert body["costBreakdown"]["voiceover"] == 0.01  # 6 lines x $0.002 = $0.012, rounded to cents
+    document = api.get(f"/api/v2/jobs/{job.pk}").json()
+    assert document["voiceover"] == job.voiceover
+
+
+def test_a_script_too_long_for_the_video_is_refused_naming_audio_controls(api, tenant, tasks):
+    script = " ".join(["Our new sneaker is made from recycled materials."] * 12)  # ~84 words, ~35 s
+    response = api.post("/api/v2/generate", generate_body(tenant, duration=15, audioControls={
+        "voiceover": {"enabled": True, "script": script}}), format="json")
+    assert response.status_code == 400
+    assert "audioControls" in response.json()["fields"]
+    assert not VideoJob.objects.exists()
+
+
+def test_a_script_that_fits_is_accepted(api, tenant, tasks):
+    script = "Lace up at dawn. The city is your track. Shop the Aero today."
+    response = api.post("/api/v2/generate", generate_body(tenant, duration=15, audioControls={
+        "voiceover": {"enabled": True, "script": script}}), format="json")
+    assert response.status_code == 202
 
 
 @pytest.mark.parametrize(

@@ -90,7 +90,7 @@ def clip_seconds_per_variation(duration: int) -> Decimal:
 
     The end card is drawn, not generated, so the scenes fill `duration` minus its seconds; every
     scene clip runs one crossfade longer so no transition shows a frozen frame. For 30 s that is
-    27.5 + 5 x 0.5 = 30 s (the PRD figure); 15 s gives 14.5 s, 60 s gives 62 s.
+    27.5 + 5 x 0.5 = 30 s (as if priced by the duration); 15 s gives 14.5 s, 60 s gives 62 s.
     """
     from videogen.media.layout import end_card_seconds
     from videogen.media.timeline import TRANSITION_SECONDS

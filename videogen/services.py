@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
@@ -122,6 +123,8 @@ def create_job(*, user: Any, data: dict[str, Any], idempotency_key: str | None, 
         duration=data["duration"],
         number_of_variations=data["number_of_variations"],
         style_presets=data.get("style_presets", []),
+        voiceover=bool((data.get("voiceover") or {}).get("enabled")),
+        provider=settings.VIDEOGEN_PROVIDER,
     )
     try:
         with transaction.atomic():

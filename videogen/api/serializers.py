@@ -10,6 +10,7 @@ from typing import Any
 from rest_framework import serializers
 
 from campaigns.models import Campaign
+from videogen.media.tts import WORDS_PER_SECOND, estimate_speech_seconds
 from videogen.models import Asset, JobStatus, Platform, VideoJob
 from videogen.pricing import to_cents
 from videogen.selectors import job_results, list_thumbnail_name, poll_after
@@ -26,10 +27,21 @@ class AssetRefSerializer(serializers.Serializer):
     sceneNumber = serializers.IntegerField(min_value=1, max_value=10, required=False)
 
 
+class VoiceoverRequestSerializer(serializers.Serializer):
+    """A spoken voiceover. Without `script` it reads each scene's narration, then the campaign's CTA."""
+
+    enabled = serializers.BooleanField(default=False)
+    script = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+    voice = serializers.CharField(max_length=40, required=False, allow_blank=True,
+                                  help_text="Voice name of the text-to-speech model (offline: `joe`; Replicate "
+                                            "kokoro: e.g. `am_michael`, `af_bella`). Empty: the default voice.")
+
+
 class AudioControlsSerializer(serializers.Serializer):
     musicStyle = serializers.CharField(max_length=50, required=False, allow_blank=True)
     volume = serializers.FloatField(min_value=0, max_value=1, required=False)
     muted = serializers.BooleanField(required=False)
+    voiceover = VoiceoverRequestSerializer(required=False)
 
 
 def _keywords_field() -> serializers.ListField:
@@ -52,11 +64,15 @@ class GenerationRequestSerializer(serializers.Serializer):
     exportFormats = serializers.ListField(
         child=serializers.ChoiceField(choices=EXPORT_FORMATS), max_length=3, required=False
     )
+    captions = serializers.BooleanField(
+        default=True, help_text="Burn each scene's caption into the video, inside the platform's safe zone."
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs.setdefault("aspectRatio", DEFAULT_ASPECT[attrs["platform"]])
         formats = set(attrs.get("exportFormats") or [])
         attrs["exportFormats"] = ["mp4", *[fmt for fmt in ("gif", "webm") if fmt in formats]]
+        _check_script_fits(attrs)
         return attrs
 
     def to_job_fields(self, campaign: Campaign) -> dict[str, Any]:
@@ -73,9 +89,37 @@ class GenerationRequestSerializer(serializers.Serializer):
             "keywords": data.get("keywords", []),
             "style_presets": data.get("stylePresets", []),
             "assets": _asset_refs(data.get("assets", [])),
-            "audio_controls": dict(data.get("audioControls") or {}),
+            "audio_controls": {key: value for key, value in (data.get("audioControls") or {}).items()
+                               if key != "voiceover"},
             "export_formats": data["exportFormats"],
+            "captions": data["captions"],
+            "voiceover": _voiceover_request(data),
         }
+
+
+def _voiceover_request(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The job's voiceover as asked: script and seconds are filled in when it is spoken at render."""
+    wanted = (data.get("audioControls") or {}).get("voiceover") or {}
+    if not wanted.get("enabled"):
+        return None
+    return {"enabled": True, "voice": wanted.get("voice") or "", "script": (wanted.get("script") or "").strip(),
+            "seconds": None}
+
+
+def _check_script_fits(attrs: dict[str, Any]) -> None:
+    """A script that cannot be spoken within the video is refused (estimated at an ad-read pace)."""
+    wanted = (attrs.get("audioControls") or {}).get("voiceover") or {}
+    script = (wanted.get("script") or "").strip()
+    if not (wanted.get("enabled") and script):
+        return
+    needed = estimate_speech_seconds(script)
+    room = attrs["duration"] - 0.5
+    if needed > room:
+        words_that_fit = int(room * WORDS_PER_SECOND)
+        raise serializers.ValidationError({"audioControls": [
+            f"The voiceover script takes about {needed:.0f} s to speak but the video is {attrs['duration']} s; "
+            f"shorten it to about {words_that_fit} words."
+        ]})
 
 
 def _asset_refs(refs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -167,16 +211,37 @@ class EventsUrlField(serializers.CharField):
 
 
 class CostBreakdownSerializer(serializers.Serializer):
-    """Dollars per part of the work; `total` is their sum."""
+    """Dollars per part of the work with the provider that runs the job; `total` is their sum.
+
+    `replicateEquivalent` is what the same job costs on Replicate: equal to `total` there, and the
+    figure beside a $0 estimate when the offline provider renders it.
+    """
 
     storyboard = MoneyField()
     video = MoneyField()
     upscale = MoneyField()
+    voiceover = MoneyField(help_text="Text-to-speech calls, one per voiceover line and variation.")
     total = MoneyField()
+    replicateEquivalent = MoneyField(help_text="What the same job costs on Replicate (PRD 5.3 prices).")
 
     def to_representation(self, stored: dict[str, Any]) -> dict[str, Any]:
         # Rendered from the job's stored breakdown (cents as strings); a part it does not name is 0.
-        return super().to_representation({name: (stored or {}).get(name, 0) for name in self.fields})
+        stored = dict(stored or {})
+        stored.setdefault("replicateEquivalent", stored.get("total", 0))  # jobs priced before the field
+        return super().to_representation({name: stored.get(name, 0) for name in self.fields})
+
+
+class VoiceoverSerializer(serializers.Serializer):
+    """The job's voiceover: `script` is what is (or will be) spoken, `seconds` its measured length once
+    rendered (null before)."""
+
+    enabled = serializers.BooleanField()
+    voice = serializers.CharField(allow_blank=True)
+    script = serializers.CharField(allow_blank=True)
+    seconds = serializers.FloatField(allow_null=True)
+
+    def to_representation(self, voiceover: dict[str, Any]) -> dict[str, Any] | None:
+        return super().to_representation(voiceover) if voiceover else None
 
 
 class ProgressSerializer(serializers.Serializer):
@@ -267,6 +332,7 @@ class JobSerializer(JobSummarySerializer):
     storyboard = StoryboardEntrySerializer(source="scenes", many=True)
     results = ResultsSerializer(source="*")
     clarification = ClarificationSerializer(allow_null=True)
+    voiceover = VoiceoverSerializer(allow_null=True)
     pollAfter = PollAfterField()
     eventsUrl = EventsUrlField(
         help_text="Signed, expiring URL of this job's Server-Sent Events stream (GET /jobs/{job_id}/events), "

@@ -15,9 +15,10 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from videogen import costs, metrics
-from videogen.media.assemble import AudioBed, EndCard, assemble
+from videogen.media.assemble import AudioBed, EndCard, OnScreen, VoiceLine, assemble
 from videogen.media.exports import export_gif, export_thumbnail, export_webm, export_with_retry
 from videogen.media.ffmpeg import MediaError, probe
+from videogen.media.layout import end_card_seconds, safe_zone
 from videogen.models import (
     Asset,
     CostEntry,
@@ -29,7 +30,7 @@ from videogen.models import (
     VariationStatus,
     VideoJob,
 )
-from videogen.pipeline import progress
+from videogen.pipeline import creative, progress
 from videogen.pipeline.concurrency import run_parallel
 from videogen.pipeline.context import brand_context, frame_size, variation_seed
 from videogen.pipeline.predictions import advance_prediction, cancel_in_flight, input_hash
@@ -58,7 +59,10 @@ def run_variation_step(job_id: int, index: int, run: int) -> bool:
     if not variation.video:
         if not _advance_clips(job, variation, provider):
             return False
-        _assemble(job, variation)
+        voice = _advance_voice(job, variation, provider)
+        if voice is None:
+            return False
+        _assemble(job, variation, voice)
         variation.refresh_from_db()
         if variation.status == V.FAILED or not _still_rendering(job):
             finalize_job(job_id, run)
@@ -79,12 +83,14 @@ def _scenes(job: VideoJob) -> list[Scene]:
     return list(job.scenes.filter(status=SceneStatus.COMPLETED).order_by("number"))
 
 
-def _clip_spec(job: VideoJob, variation: Variation, scene: Scene, image_path: Path) -> ClipSpec:
+def _clip_spec(job: VideoJob, variation: Variation, scene: Scene, image_path: Path, seconds: float) -> ClipSpec:
+    """`seconds` is the scene's time in the finished video plus the crossfade into the next piece, so
+    the provider animates through the transition and no crossfade shows a frozen frame."""
     width, height = frame_size(job)
     seed = variation_seed(job.pk, variation.index, scene.number)
     return ClipSpec(
         image_path=str(image_path), prompt=scene.prompt, negative_prompt=scene.negative_prompt,
-        duration_seconds=scene.duration_seconds, width=width, height=height, fps=settings.VIDEO_FPS, seed=seed,
+        duration_seconds=round(seconds, 3), width=width, height=height, fps=settings.VIDEO_FPS, seed=seed,
         aspect_ratio=job.aspect_ratio, motion=MOTIONS[(scene.number + variation.index) % len(MOTIONS)],
     )
 
@@ -96,7 +102,13 @@ def _advance_clips(job: VideoJob, variation: Variation, provider: Provider) -> b
     scenes = _scenes(job)
     missing = [s for s in scenes if not default_storage.exists(clip_name(job.pk, variation.index, s.number))]
     failures: list[str] = []
-    run_parallel([lambda scene=scene: _advance_clip(job, variation, scene, provider, failures) for scene in missing])
+    timeline = creative.render_timeline(job, scenes)
+    seconds = {scene.number: timeline.clip_seconds(i) for i, scene in enumerate(scenes)}
+    product = creative.product_asset(job)
+    product_scenes = creative.product_scene_numbers(scenes) if product else set()
+    run_parallel([lambda scene=scene: _advance_clip(job, variation, scene, provider, failures, seconds[scene.number],
+                                                    product if scene.number in product_scenes else None)
+                  for scene in missing])
     if failures:
         # The variation cannot be completed: stop paying for its other clips.
         cancel_in_flight(job, provider, variation=variation, reason="another clip of this variation failed")
@@ -106,12 +118,24 @@ def _advance_clips(job: VideoJob, variation: Variation, provider: Provider) -> b
     return all(default_storage.exists(clip_name(job.pk, variation.index, scene.number)) for scene in scenes)
 
 
-def _advance_clip(job: VideoJob, variation: Variation, scene: Scene, provider: Provider, failures: list) -> None:
-    with local_copy(scene.image.name) as image_path:
-        spec = _clip_spec(job, variation, scene, image_path)
+def _advance_clip(job: VideoJob, variation: Variation, scene: Scene, provider: Provider, failures: list,
+                  seconds: float, product: Asset | None) -> None:
+    with ExitStack() as stack:
+        image_path = stack.enter_context(local_copy(scene.image.name))
+        if product is not None:
+            # The product scene animates the generated frame with the client's product composited in.
+            folder = work_dir("product-")
+            stack.callback(shutil.rmtree, folder, True)
+            try:
+                image_path = creative.with_product(job, image_path, stack.enter_context(local_copy(product.file.name)),
+                                                   folder)
+            except (OSError, ValueError) as exc:
+                logger.warning("job %s: product image %s skipped: %s", job.pk, product.pk, exc)
+        spec = _clip_spec(job, variation, scene, image_path, seconds)
         model = provider.video_model()
         payload = input_hash({"model": model, "image": scene.image.name, "prompt": spec.prompt, "seed": spec.seed,
-                              "seconds": spec.duration_seconds, "size": [spec.width, spec.height]})
+                              "seconds": spec.duration_seconds, "size": [spec.width, spec.height],
+                              "product": str(product.pk) if product else None})
         step = advance_prediction(
             job, purpose=Prediction.Purpose.VIDEO, run=variation.run, scene=scene, variation=variation,
             model=model, payload_hash=payload, provider=provider, create=lambda: provider.create_clip(spec),
@@ -120,7 +144,7 @@ def _advance_clip(job: VideoJob, variation: Variation, scene: Scene, provider: P
         failures.append(f"Scene {scene.number} could not be animated ({step.error}).")
     elif step.state == "succeeded":
         stored = _collect(job, step.prediction, provider, clip_name(job.pk, variation.index, scene.number),
-                          kind=CostEntry.Kind.VIDEO, price=provider.clip_cost(scene.duration_seconds),
+                          kind=CostEntry.Kind.VIDEO, price=provider.clip_cost(spec.duration_seconds),
                           description=f"variation {variation.index} scene {scene.number} clip ({model})")
         if stored:
             _report_clip_progress(job, variation)
@@ -214,7 +238,24 @@ def _fetched_logo(job: VideoJob, url: str, stack: ExitStack) -> str | None:
     return str(path)
 
 
-def _assemble(job: VideoJob, variation: Variation) -> None:
+def _advance_voice(job: VideoJob, variation: Variation, provider: Provider) -> list[VoiceLine] | None:
+    """The variation's spoken lines once all are stored (None while some are pending).
+
+    A line that fails for good does not cost the marketer the video: it is assembled without the
+    voiceover and the reason is kept in `exportErrors.voiceover` (like a failed upscale)."""
+    if not (job.voiceover or {}).get("enabled") or "voiceover" in (variation.export_errors or {}):
+        return []
+    failures: list[str] = []
+    lines = creative.advance_voiceover(job, variation, _scenes(job), provider, failures)
+    if failures:
+        variation.export_errors = {**(variation.export_errors or {}), "voiceover": failures[0]}
+        Variation.objects.filter(pk=variation.pk).update(export_errors=variation.export_errors)
+        record_event(job.pk, "voiceover_failed", failures[0], variation=variation.index)
+        return []
+    return lines
+
+
+def _assemble(job: VideoJob, variation: Variation, voice: list[VoiceLine]) -> None:
     scenes = _scenes(job)
     context = brand_context(job)
     audio_controls = job.audio_controls or {}
@@ -223,20 +264,30 @@ def _assemble(job: VideoJob, variation: Variation) -> None:
         volume=float(audio_controls.get("volume", 0.6) if audio_controls.get("volume") is not None else 0.6),
         muted=bool(audio_controls.get("muted", False)),
     )
+    size = frame_size(job)
+    zone = safe_zone(job.platform, job.aspect_ratio, size)
+    variant = variation.index - 1
     folder = work_dir("assemble-")
     try:
         with ExitStack() as stack:
             clips = [(str(stack.enter_context(local_copy(clip_name(job.pk, variation.index, scene.number)))),
                       scene.duration_seconds) for scene in scenes]
-            end_card = EndCard(text=context.cta or context.brand_name, palette=context.palette,
-                               logo_path=_logo_path(job, stack)) if (context.cta or context.brand_name) else None
+            logo = _logo_path(job, stack)
+            end_card = EndCard(text=context.cta or context.brand_name, palette=context.palette, logo_path=logo,
+                               seconds=end_card_seconds(job.duration), zone=zone, variant=variant) \
+                if creative.has_end_card(job) else None
+            # Captions as they are now (edits need no new images); the logo marks every scene.
+            on_screen = OnScreen(captions=[scene.caption if job.captions else "" for scene in scenes],
+                                 palette=context.palette, zone=zone, logo_path=logo, variant=variant)
+            lines = creative.local_voice_lines(voice, stack)
             out = folder / "final.mp4"
             _set_variation_progress(job, variation, CLIPS_SHARE + 5)
-            assemble(clips, out, size=frame_size(job), total_duration=float(job.duration), fps=settings.VIDEO_FPS,
-                     end_card=end_card, audio=audio)
+            assembled = assemble(clips, out, size=size, total_duration=float(job.duration), fps=settings.VIDEO_FPS,
+                                 end_card=end_card, audio=audio, on_screen=on_screen, voice=lines)
         if not _still_rendering(job):
             return  # cancelled or refined meanwhile: keep nothing, change nothing
         name = save_file(output_name(job.pk, variation.index, "mp4"), out)
+        creative.record_voiceover(job, scenes, lines, assembled.voice_tempo)
     except MediaError as exc:
         logger.error("job %s variation %s: assembly failed: %s", job.pk, variation.index, exc)
         _fail_variation(variation, "We couldn't assemble the video from its scenes. Use Refine to try again.")
