@@ -31,9 +31,17 @@ const generate: GenerateBody = {
   keywords: ["speed"],
   stylePresets: ["hd", "cinematic"],
   assets: [{ id: "3f2b6a7e-0000-4000-8000-000000000003", role: "logo" }],
-  audioControls: { musicStyle: "upbeat", volume: 0.6, muted: false },
+  audioControls: {
+    musicStyle: "upbeat",
+    volume: 0.6,
+    muted: false,
+    voiceover: { enabled: true, script: "Lace up at dawn. Own the city.", voice: "joe" },
+  },
   exportFormats: ["mp4", "gif", "webm"],
+  captions: true,
 };
+// A voiceover without a script reads the scenes' narration and the CTA.
+const narrated: GenerateBody["audioControls"] = { voiceover: { enabled: true } };
 // Only the required fields: defaults (numberOfVariations, aspectRatio...) may be left out.
 const minimal: GenerateBody = {
   campaignId: generate.campaignId,
@@ -49,7 +57,9 @@ const wrongDuration: GenerateBody = { ...minimal, duration: 45 };
 function afterGenerate(accepted: Accepted): string {
   const cost: number = accepted.estimatedCost;
   const total: number = accepted.costBreakdown.total;
-  return `/api/v2/jobs/${accepted.job_id} (${cost}/${total}), poll in ${accepted.pollAfter}s`;
+  const onReplicate: number = accepted.costBreakdown.replicateEquivalent;
+  const speech: number = accepted.costBreakdown.voiceover;
+  return `/api/v2/jobs/${accepted.job_id} (${cost}/${total}, ${speech} voice; Replicate ${onReplicate}), poll in ${accepted.pollAfter}s`;
 }
 
 // --- GET /api/v2/jobs/{job_id}: the job document ------------------------------------------------
@@ -84,6 +94,10 @@ function describe(job: Job): string[] {
   const gif: string | null = job.results.exports.gif;
   if (gif) lines.push(gif);
   if (job.clarification) lines.push(...job.clarification.questions);
+  if (job.voiceover) {
+    const spoken: number | null = job.voiceover.seconds;
+    lines.push(`voice ${job.voiceover.voice}: "${job.voiceover.script}" ${spoken ?? "not spoken yet"}`);
+  }
   if (job.error) lines.push(job.error);
   lines.push(`poll again in ${job.pollAfter}s; $${job.estimatedCost} estimated, $${job.actualCost} spent`);
   return lines;
@@ -103,4 +117,4 @@ function explain(error: ApiError): string {
   return [error.code, error.detail, ...fields].join("\n");
 }
 
-export { afterGenerate, badRefine, describe, explain, generate, minimal, refineAll, refineScenes, wrongDuration };
+export { afterGenerate, badRefine, describe, explain, generate, minimal, narrated, refineAll, refineScenes, wrongDuration };
