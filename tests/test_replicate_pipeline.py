@@ -201,10 +201,12 @@ def test_variation_two_failing_makes_the_job_partially_completed_and_serves_vari
     assert body["results"]["videoUrl"]
     assert api.get(f"/api/v2/jobs/{job.pk}/data").status_code == 200
     job.refresh_from_db()
-    # Ledger: 3 images + variation 1's three 5 s clips at $0.10/s; failed clips cost nothing.
-    assert job.actual_cost == Decimal("0.009") + 3 * Decimal("0.50")
+    # Ledger: 3 images + variation 1's three clips at $0.10/s; failed clips cost nothing. The three
+    # scenes share 13 s (the end card has the last 2 s) and each clip runs 0.5 s into its crossfade:
+    # 104 + 12 frames at 24 fps = 4.8333 s, $0.4833 each.
+    assert job.actual_cost == Decimal("0.009") + 3 * Decimal("0.4833")
     video_entries = CostEntry.objects.filter(job=job, kind="video")
-    assert sorted(video_entries.values_list("amount", flat=True)) == [Decimal("0.5")] * 3
+    assert sorted(video_entries.values_list("amount", flat=True)) == [Decimal("0.4833")] * 3
     assert {e.prediction.variation.index for e in video_entries} == {1}
     assert metrics.COST_VARIANCE_RATIO._value.get() == pytest.approx(float(job.actual_cost / job.estimated_cost))
 
