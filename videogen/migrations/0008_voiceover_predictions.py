@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('videogen', '0006_rate_limit_buckets'),
+        ('videogen', '0007_wake_at_and_service_lease'),
     ]
 
     operations = [
