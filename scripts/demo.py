@@ -172,12 +172,18 @@ def demo(port: int) -> None:
         "campaignId": seed["campaignId"], "clientId": seed["clientId"], "videoName": "Demo sneaker launch",
         "creativePrompt": PROMPT, "duration": 15, "platform": "tiktok", "numberOfVariations": 2,
         "stylePresets": ["cinematic"], "keywords": ["sustainability", "speed"],
-        "audioControls": {"musicStyle": "upbeat", "volume": 0.6}, "exportFormats": ["mp4", "gif", "webm"],
+        # The client's product packshot goes into the product scene; captions burned in; a voiceover
+        # reads each scene's narration and the CTA.
+        "assets": [{"id": seed["productAssetId"], "role": "product"}], "captions": True,
+        "audioControls": {"musicStyle": "upbeat", "volume": 0.6, "voiceover": {"enabled": True}},
+        "exportFormats": ["mp4", "gif", "webm"],
     })
     if status != 202:
         sys.exit(f"generate failed: {status} {created}")
     job_id = created["job_id"]
-    print(f"job {job_id} queued, estimated cost ${created['estimatedCost']} {created['costBreakdown']}")
+    breakdown = created["costBreakdown"]
+    print(f"job {job_id} queued, estimated cost ${created['estimatedCost']} with the offline provider "
+          f"(the same job on Replicate: ${breakdown['replicateEquivalent']}) {breakdown}")
     job = _poll(api, job_id, {"storyboard_complete", "needs_clarification", "failed"}, timeout=300)
     if job["status"] != "storyboard_complete":
         sys.exit(f"storyboard ended {job['status']}: {job['error'] or job['clarification']}")
@@ -199,6 +205,8 @@ def demo(port: int) -> None:
     media_root = Path(os.environ.get("VIDEO_STORAGE_PATH", VAR / "media"))
     print(f"\njob {job_id} {job['status']} in {time.time() - started:.0f}s, actual cost ${job['actualCost']} "
           f"(offline provider)")
+    if job.get("voiceover"):
+        print(f"voiceover ({job['voiceover']['voice']}, {job['voiceover']['seconds']} s): {job['voiceover']['script']}")
     print("downloaded through the API:")
     for kind, path in files.items():
         print(f"  {kind:<9} {path}  ({path.stat().st_size / 1e6:.2f} MB)")

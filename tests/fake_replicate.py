@@ -124,6 +124,10 @@ _DEFAULT_VIDEO_KEYWORDS = (
     "seedance", "ray", "luma", "hunyuan", "pixverse", "mochi",
 )  # fmt: skip
 _DEFAULT_UPSCALE_KEYWORDS = ("upscal", "esrgan", "topaz")
+# Text-to-speech models answer one WAV URL (jaaari/kokoro-82m: input {text, voice, speed}).
+_DEFAULT_AUDIO_KEYWORDS = ("kokoro", "tts", "speech", "xtts", "bark")
+#: The fake speaks this many words per second (a tone as long as the text would take to say).
+FAKE_WORDS_PER_SECOND = 2.8
 
 _MEDIA_INPUT_KEYS = (
     "image", "start_image", "end_image", "last_image", "first_frame_image", "input_image",
@@ -354,6 +358,23 @@ def _render_image(spec: dict) -> bytes:
     return buf.getvalue()
 
 
+def _render_wav(seconds: float, rate: int = 24000) -> bytes:
+    """A mono 16-bit WAV of a 220 Hz tone, loud (-6 dBFS) like normalized speech."""
+    import io
+    import math
+    import wave
+
+    frames = int(seconds * rate)
+    samples = b"".join(struct.pack("<h", int(16000 * math.sin(2 * math.pi * 220 * i / rate))) for i in range(frames))
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(samples)
+    return buffer.getvalue()
+
+
 def _render_mp4(duration: float, fps: int, width: int, height: int) -> bytes:
     import imageio_ffmpeg
 
@@ -503,6 +524,7 @@ class FakeReplicate:
         self.image_keywords = list(_DEFAULT_IMAGE_KEYWORDS)
         self.video_keywords = list(_DEFAULT_VIDEO_KEYWORDS)
         self.upscale_keywords = list(_DEFAULT_UPSCALE_KEYWORDS)
+        self.audio_keywords = list(_DEFAULT_AUDIO_KEYWORDS)
         self.reset()
 
     # ------------------------------------------------------------------ lifecycle
@@ -742,6 +764,8 @@ class FakeReplicate:
         low = model.lower()
         if any(k in low for k in self.upscale_keywords):
             return "upscale"
+        if any(k in low for k in self.audio_keywords):
+            return "audio"
         if any(k in low for k in self.image_keywords):
             return "image"
         if any(k in low for k in self.video_keywords):
@@ -839,7 +863,7 @@ class FakeReplicate:
         if pred.has_output_override:
             pred.output = copy.deepcopy(pred.output_override)
             return pred.output
-        media = pred.kind in ("video", "upscale")
+        media = pred.kind in ("video", "upscale", "audio")
         if pred.behaviour == "malformed_output":
             pred.output = {"weird": 1}
         elif pred.behaviour == "empty_output":
@@ -848,6 +872,12 @@ class FakeReplicate:
             name = f"{pred.id}.txt"
             self._files[name] = {"type": "text", "model": pred.model}
             pred.output = self.file_url(name) if media else [self.file_url(name)]
+        elif pred.kind == "audio":
+            name = f"{pred.id}.wav"
+            words = len(str(pred.input.get("text") or "").split())
+            self._files[name] = {"type": "wav", "model": pred.model,
+                                 "seconds": round(max(0.3, words / FAKE_WORDS_PER_SECOND), 3)}
+            pred.output = self.file_url(name)
         elif media:
             name = f"{pred.id}.mp4"
             self._files[name] = {"type": "mp4", "model": pred.model, **self._video_spec(pred.input)}
@@ -899,6 +929,7 @@ class FakeReplicate:
             return None
         ctype = {
             "mp4": "video/mp4", "text": "text/plain; charset=utf-8", "upload": spec.get("content_type"),
+            "wav": "audio/wav",
         }.get(spec["type"]) or {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}.get(
             spec.get("format", ""), "application/octet-stream"
         )  # fmt: skip
@@ -910,6 +941,8 @@ class FakeReplicate:
             data = spec["data"]
         elif spec["type"] == "image":
             data = _render_image(spec)
+        elif spec["type"] == "wav":
+            data = _render_wav(spec["seconds"])
         else:
             key = (spec["duration"], spec["fps"], spec["width"], spec["height"])
             with self._render_lock:

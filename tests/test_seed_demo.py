@@ -29,6 +29,7 @@ def test_prints_the_ids_as_one_json_line(db):
         "username": "demo",
         "clientId": str(client.id),
         "campaignId": str(Campaign.objects.get(client=client).id),
+        "productAssetId": str(Asset.objects.get(client=client, role=Asset.Role.PRODUCT).id),
     }
 
 
@@ -41,6 +42,7 @@ def test_running_twice_keeps_one_user_client_campaign_and_logo(db):
     assert Client.objects.filter(name="Northwind Sneakers").count() == 1
     assert Campaign.objects.count() == 1
     assert Asset.objects.filter(role=Asset.Role.LOGO).count() == 1
+    assert Asset.objects.filter(role=Asset.Role.PRODUCT).count() == 1
 
 
 def test_demo_user_owns_the_client_and_can_use_the_admin(db):
@@ -79,3 +81,14 @@ def test_lost_logo_file_is_replaced(db):
 
     assert default_storage.exists(Client.objects.get(id=client_id).logo_asset.file.name)
     assert Asset.objects.filter(role=Asset.Role.LOGO).count() == 1
+
+
+def test_the_product_image_is_a_stored_cut_out_of_the_demo_client(db):
+    printed = seed()
+
+    product = Asset.objects.get(id=printed["productAssetId"])
+    assert str(product.client_id) == printed["clientId"] and product.type == Asset.Kind.IMAGE
+    with default_storage.open(product.file.name, "rb") as stored, Image.open(stored) as image:
+        assert image.mode == "RGBA"
+        assert image.getpixel((0, 0))[3] == 0  # transparent around the shoe
+        assert image.getpixel((image.width // 2, image.height // 2))[3] == 255

@@ -135,16 +135,20 @@ def render_caption(
     band = caption_band(zone)
     pad_x, pad_y = round(short * 0.035), round(short * 0.022)
     accent_w = max(4, round(short * 0.012))
-    max_text_w = band.width - 2 * pad_x - accent_w
-    font, lines, px = fit_words(text, max_text_w, round(short * 0.068), max(14, round(short * 0.04)),
-                                CAPTION_MAX_LINES)
-    line_h = round(px * 1.18)
+    shadow = max(2, round(short * 0.008))
+    max_text_w = band.width - 2 * pad_x - accent_w - 2 * shadow
+    start_px, min_px = round(short * 0.068), max(12, round(short * 0.03))
+    while True:  # shrink until the wrapped caption also fits the band's height (square frames are short)
+        font, lines, px = fit_words(text, max_text_w, start_px, min_px, CAPTION_MAX_LINES)
+        line_h = round(px * 1.18)
+        if len(lines) * line_h + 2 * pad_y + 2 * shadow <= band.height or px <= min_px:
+            break
+        start_px = max(min_px, int(start_px * 0.9))
     text_w = max(font.getlength(line) for line in lines)
-    plate_w = min(band.width, round(text_w + 2 * pad_x + accent_w))
+    plate_w = min(band.width - 2 * shadow, round(text_w + 2 * pad_x + accent_w))
     plate_h = len(lines) * line_h + 2 * pad_y
     plate, ink, accent = caption_colours(palette, variant)
 
-    shadow = max(2, round(short * 0.008))
     image = Image.new("RGBA", (plate_w + 2 * shadow, plate_h + 2 * shadow), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
     radius = round(px * 0.35)
@@ -160,8 +164,8 @@ def render_caption(
         y += line_h
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)
     image.save(out_path, "PNG")
-    x = band.x0 + (band.width - plate_w) // 2
-    y0 = band.y1 - plate_h
+    x = band.x0 + (band.width - image.width) // 2
+    y0 = band.y1 - image.height
     return Overlay(str(out_path), x, y0, image.width, image.height)
 
 

@@ -1,7 +1,7 @@
 """`manage.py seed_demo`: the demo tenant, created or brought back to its known state.
 
 Safe to run any number of times. Prints one JSON line with the ids a script needs:
-`{"username": "demo", "clientId": "...", "campaignId": "..."}`.
+`{"username": "demo", "clientId": "...", "campaignId": "...", "productAssetId": "..."}`.
 """
 
 from __future__ import annotations
@@ -52,6 +52,24 @@ def _logo_png() -> bytes:
     return buffer.getvalue()
 
 
+def _product_png() -> bytes:
+    """The Northwind Aero, drawn as a cut-out (transparent background) like a studio packshot."""
+    w, h = 640, 400
+    image = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    navy, orange, light = PALETTE
+    draw.rounded_rectangle((40, 300, 600, 350), radius=25, fill=light)  # sole
+    draw.rounded_rectangle((40, 330, 600, 362), radius=16, fill=orange)  # outsole
+    draw.polygon([(60, 305), (90, 170), (250, 120), (330, 190), (470, 215), (590, 262), (600, 305)], fill=navy)
+    draw.polygon([(230, 135), (300, 180), (260, 210), (200, 160)], fill=light)  # tongue
+    draw.line([(120, 250), (440, 226)], fill=orange, width=22)  # swoosh stripe
+    for x in range(250, 340, 22):  # laces
+        draw.line([(x, 170), (x + 30, 205)], fill=light, width=7)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
 class Command(BaseCommand):
     help = "Creates or updates the demo user, the Northwind Sneakers client (with logo) and a campaign."
 
@@ -63,10 +81,10 @@ class Command(BaseCommand):
             user = self._user(password)
             client = self._client(user)
             self._logo(client, user)
+            product = self._product(client, user)
             campaign, _ = Campaign.objects.update_or_create(client=client, name=CAMPAIGN_NAME, defaults=BRIEF)
-        self.stdout.write(
-            json.dumps({"username": user.username, "clientId": str(client.id), "campaignId": str(campaign.id)})
-        )
+        self.stdout.write(json.dumps({"username": user.username, "clientId": str(client.id),
+                                      "campaignId": str(campaign.id), "productAssetId": str(product.id)}))
 
     def _user(self, password: str) -> Any:
         user, _ = get_user_model().objects.get_or_create(username=USERNAME, defaults={"email": "demo@example.com"})
@@ -99,3 +117,14 @@ class Command(BaseCommand):
         client.logo_asset = logo
         client.logo_url = ""
         client.save(update_fields=["logo_asset", "logo_url", "updated_at"])
+
+    def _product(self, client: Client, user: Any) -> Asset:
+        """The product packshot the demo puts in its product scene (uploaded once, kept while its file is)."""
+        product = Asset.objects.filter(client=client, role=Asset.Role.PRODUCT, filename="northwind-aero.png").first()
+        if product is not None and not default_storage.exists(product.file.name):
+            product.delete()
+            product = None
+        if product is None:
+            upload = SimpleUploadedFile("northwind-aero.png", _product_png(), content_type="image/png")
+            product = assets.store_asset(client=client, upload=upload, user=user, role=Asset.Role.PRODUCT)
+        return product
