@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('videogen', '0007_wake_at_and_service_lease'),
+        ('videogen', '0009_idempotency_body_fingerprint'),
     ]
 
     operations = [
