@@ -5,13 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from videogen.pricing import (
-    VOICEOVER_LINE_PRICE,
-    clip_seconds_per_variation,
-    estimate_cost,
-    scene_count_for,
-    to_cents,
-)
+from videogen.media.layout import end_card_seconds
+from videogen.media.timeline import generated_seconds
+from videogen.pricing import VOICEOVER_LINE_PRICE, estimate_cost, scene_count_for, to_cents
 
 
 @pytest.mark.parametrize(("duration", "scenes"), [(15, 3), (30, 5), (60, 10)])
@@ -35,21 +31,24 @@ def test_hd_preset_prices_images_as_flux_pro_for_every_variation():
 
 def test_upscale_adds_a_quarter():
     estimate = estimate_cost(duration=60, number_of_variations=1, style_presets=["upscale"])
-    # 60 s: ten scenes share 57 s (the end card takes 3 s) and each runs 0.5 s into its crossfade.
-    assert estimate.as_dict() == {"storyboard": "0.03", "video": "6.20", "upscale": "0.25", "voiceover": "0.00",
-                                  "total": "6.48", "replicateEquivalent": "6.48"}
+    assert estimate.as_dict() == {"storyboard": "0.03", "video": "6.00", "upscale": "0.25", "voiceover": "0.00",
+                                  "total": "6.28", "replicateEquivalent": "6.28"}
 
 
 def test_free_style_presets_do_not_change_the_price():
     plain = estimate_cost(duration=15, number_of_variations=1, style_presets=[])
     styled = estimate_cost(duration=15, number_of_variations=1, style_presets=["cinematic", "retro"])
-    assert plain.total == styled.total == Decimal("1.46")  # 13 s of scenes + 3 x 0.5 s crossfade = 14.5 s
+    assert plain.total == styled.total == Decimal("1.51")
 
 
-@pytest.mark.parametrize(("duration", "seconds"), [(15, Decimal("14.5")), (30, Decimal("30.0")),
-                                                    (60, Decimal("62.0"))])
-def test_generated_seconds_are_the_scenes_plus_one_crossfade_each(duration, seconds):
-    assert clip_seconds_per_variation(duration) == seconds
+@pytest.mark.parametrize(("duration", "scenes", "seconds"), [(15, 3, 14.5), (30, 5, 30.0), (60, 10, 62.0)])
+def test_generated_seconds_are_the_scenes_plus_one_crossfade_each(duration, scenes, seconds):
+    assert generated_seconds(duration, scenes, end_card_seconds(duration)) == seconds
+
+
+def test_video_is_priced_by_the_seconds_the_render_asks_for():
+    estimate = estimate_cost(duration=60, number_of_variations=2, style_presets=[], video_seconds=62.0)
+    assert estimate.video == Decimal("12.40")
 
 
 def test_voiceover_adds_one_tts_call_per_line_and_variation():

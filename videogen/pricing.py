@@ -85,32 +85,21 @@ class CostEstimate:
         }
 
 
-def clip_seconds_per_variation(duration: int) -> Decimal:
-    """Seconds of generated video one variation asks for.
-
-    The end card is drawn, not generated, so the scenes fill `duration` minus its seconds; every
-    scene clip runs one crossfade longer so no transition shows a frozen frame. For 30 s that is
-    27.5 + 5 x 0.5 = 30 s (as if priced by the duration); 15 s gives 14.5 s, 60 s gives 62 s.
-    """
-    from videogen.media.layout import end_card_seconds
-    from videogen.media.timeline import TRANSITION_SECONDS
-
-    seconds = duration - end_card_seconds(duration) + scene_count_for(duration) * TRANSITION_SECONDS
-    return Decimal(str(seconds))
-
-
 def estimate_cost(
     *, duration: int, number_of_variations: int, style_presets: list[str], voiceover: bool = False,
-    provider: str = "replicate",
+    provider: str = "replicate", video_seconds: Decimal | float | None = None,
 ) -> CostEstimate:
     """Prices per unit of work: scenes x image price + $0.10 per generated second x variations + $0.25
     if upscaled, plus one TTS call per voiceover line (a line per scene and the CTA) per variation.
 
-    With the offline `local` provider everything is free: the estimate is $0 and the Replicate
-    figure is kept beside it as `replicate_equivalent`.
+    `video_seconds` is what one variation asks the video model for (the render's clips: see
+    videogen.media.timeline.generated_seconds); `duration` when not given. With the offline `local`
+    provider everything is free: the estimate is $0 and the Replicate figure is kept beside it as
+    `replicate_equivalent`.
     """
     storyboard = scene_count_for(duration) * image_price(style_presets)
-    video = VIDEO_PRICE_PER_SECOND * clip_seconds_per_variation(duration) * number_of_variations
+    seconds = Decimal(str(duration if video_seconds is None else video_seconds))
+    video = VIDEO_PRICE_PER_SECOND * seconds * number_of_variations
     upscale = UPSCALE_PRICE if wants_upscale(style_presets) else Decimal("0")
     lines = (scene_count_for(duration) + 1) * number_of_variations if voiceover else 0
     on_replicate = CostEstimate(storyboard=storyboard, video=video, upscale=upscale,

@@ -25,6 +25,8 @@ from videogen.errors import (
     ProviderUnavailable,
     UnknownScenes,
 )
+from videogen.media.layout import end_card_seconds
+from videogen.media.timeline import generated_seconds
 from videogen.models import (
     IdempotencyRecord,
     JobEvent,
@@ -125,6 +127,8 @@ def create_job(*, user: Any, data: dict[str, Any], idempotency_key: str | None, 
         style_presets=data.get("style_presets", []),
         voiceover=bool((data.get("voiceover") or {}).get("enabled")),
         provider=settings.VIDEOGEN_PROVIDER,
+        video_seconds=generated_seconds(data["duration"], pricing.scene_count_for(data["duration"]),
+                                        end_card_seconds(data["duration"])),
     )
     try:
         with transaction.atomic():

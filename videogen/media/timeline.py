@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["TRANSITION_SECONDS", "Timeline", "Window", "caption_windows", "place_voice_lines", "plan_timeline"]
+__all__ = [
+    "TRANSITION_SECONDS",
+    "Timeline",
+    "Window",
+    "caption_windows",
+    "generated_seconds",
+    "place_voice_lines",
+    "plan_timeline",
+]
 
 #: Crossfade between scenes (and into the end card).
 TRANSITION_SECONDS = 0.5
@@ -151,3 +159,10 @@ def caption_windows(
         end = min(window.end, following - 0.04, limit)
         fixed.append(Window(window.start, round(max(end, window.start), 3)))
     return fixed
+
+
+def generated_seconds(duration: float, scenes: int, end_card_seconds: float) -> float:
+    """Seconds of video a render asks the video model for: the scenes fill the duration minus the end
+    card (which is drawn, not generated) and every clip runs one crossfade longer, so no transition
+    shows a frozen frame. 30 s with 5 scenes: 27.5 + 5 x 0.5 = 30 s; 15 s / 3 scenes: 14.5 s."""
+    return round(duration - end_card_seconds + scenes * TRANSITION_SECONDS, 3)
