@@ -398,9 +398,22 @@ def _save_data_uri(uri: str, dest: Path) -> Path:
     return target
 
 
+_downloads: dict[str, httpx.Client] = {}
+_downloads_lock = threading.Lock()
+
+
+def _download_client() -> httpx.Client:
+    """One pooled client per process for output downloads: building one per download (its SSL context)
+    cost more CPU than the download itself, and a worker collects many outputs a minute."""
+    with _downloads_lock:
+        if "client" not in _downloads:
+            _downloads["client"] = httpx.Client(timeout=DOWNLOAD_TIMEOUT, follow_redirects=True)
+        return _downloads["client"]
+
+
 def _stream_to_file(url: str, dest: Path, suffix: str) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
-    with httpx.stream("GET", url, timeout=DOWNLOAD_TIMEOUT, follow_redirects=True) as response:
+    with _download_client().stream("GET", url) as response:
         response.raise_for_status()
         if not suffix:
             mime = response.headers.get("Content-Type", "").split(";")[0].strip()
