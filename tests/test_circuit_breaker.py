@@ -25,7 +25,7 @@ FAKE_REPLICATE_LATENCY = 0.1
 def fake(fake_server, settings, tasks, clean_caches):
     fake_server.reset()
     with using_fake_replicate(settings, fake_server, REPLICATE_STORYBOARD_MODEL=FLUX, PROVIDER_BACKOFF_SCALE=0.001,
-                              PROVIDER_POLL_INTERVAL=0.02):
+                              POLLER_INTERVAL=0.02):
         yield fake_server
 
 

@@ -28,7 +28,7 @@ SCALE = 0.02  # backoff 0.1 / 0.3 / 0.9 s
 def fake(fake_server, settings, tasks):
     fake_server.reset()
     with using_fake_replicate(settings, fake_server, REPLICATE_STORYBOARD_MODEL=FLUX, REPLICATE_VIDEO_MODEL=WAN,
-                              PROVIDER_BACKOFF_SCALE=SCALE, PROVIDER_POLL_INTERVAL=0.02):
+                              PROVIDER_BACKOFF_SCALE=SCALE, POLLER_INTERVAL=0.02):
         yield fake_server
     assert fake_server.server_errors == []
 
