@@ -49,7 +49,8 @@ def s3_bucket(s3_server, settings, db):
     """A fresh bucket that this test's default storage (and the processes it starts) use."""
     bucket = s3_server.new_bucket()
     bucket.use_in(settings)
-    return bucket
+    yield bucket
+    bucket.delete()  # moto keeps objects in this process's memory
 
 
 @pytest.fixture

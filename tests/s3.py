@@ -72,6 +72,12 @@ class Bucket:
     def read(self, key: str) -> bytes:
         return self.server.client().get_object(Bucket=self.name, Key=key)["Body"].read()
 
+    def delete(self) -> None:
+        client = self.server.client()
+        for key in self.keys():
+            client.delete_object(Bucket=self.name, Key=key)
+        client.delete_bucket(Bucket=self.name)
+
     def env(self) -> dict[str, str]:
         """The environment that points a web or worker process at this bucket."""
         return {

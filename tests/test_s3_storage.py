@@ -15,13 +15,15 @@ import pytest
 from django.core.files.storage import default_storage
 
 from tests import media_files
-from tests.jobs import generate_body
+from tests.factories import VariationFactory, VideoJobFactory
+from tests.jobs import generate_body, storyboard_complete_job
 from tests.media_files import jpeg_bytes, png_bytes
 from tests.test_upload_asset import upload
+from videogen import ops
 from videogen.media.ffmpeg import probe
-from videogen.models import JobStatus, Prediction, VideoJob
+from videogen.models import JobStatus, Prediction, VariationStatus, VideoJob
 from videogen.signed_urls import sign_media_url
-from videogen.storage import local_copy, save_file
+from videogen.storage import local_copy, output_name, save_file
 
 pytestmark = pytest.mark.django_db
 
@@ -173,3 +175,23 @@ def test_a_cached_scene_image_in_the_bucket_is_reused_by_the_next_job(api, tenan
     for number in (1, 2, 3):
         assert s3_bucket.read(f"storyboards/{second}/scene_{number}.png") == s3_bucket.read(
             f"storyboards/{first}/scene_{number}.png")
+
+
+def test_failed_exports_are_rerun_from_the_mp4_in_the_bucket(s3_bucket, tmp_path, settings):
+    job = VideoJobFactory(status=JobStatus.COMPLETED, export_formats=["mp4", "gif"])
+    video = save_file(output_name(job.pk, 1, "mp4"), media_files.mp4(tmp_path / "final.mp4", seconds=2))
+    VariationFactory(job=job, index=1, status=VariationStatus.COMPLETED, video=video,
+                     export_errors={"gif": "gif export failed: timed out", "thumbnail": "thumbnail export failed"})
+
+    assert ops.rerun_failed_exports(job.pk) == {1: {"gif": "ok", "thumbnail": "ok"}}
+    assert s3_bucket.read(f"videos/{job.pk}/final.gif")[:6] == b"GIF89a"
+    assert s3_bucket.head(f"videos/{job.pk}/thumbnail.jpg")["ContentType"] == "image/jpeg"
+    assert [p for p in scratch_files(settings) if p.is_file()] == []
+
+
+def test_the_thumbnail_of_a_storyboard_is_made_from_the_scene_image_in_the_bucket(api, tenant, s3_bucket):
+    job = storyboard_complete_job(tenant)
+    assert s3_bucket.keys(f"storyboards/{job.pk}/") == [f"storyboards/{job.pk}/scene_{n}.png" for n in (1, 2, 3)]
+    response = api.get(f"/api/v2/jobs/{job.pk}/thumbnail")
+    assert response.status_code == 200
+    assert response.content[:3] == b"\xff\xd8\xff"
