@@ -13,6 +13,7 @@ Needs PostgreSQL and Redis (CI's second pass): skipped on the embedded SQLite co
 from __future__ import annotations
 
 import io
+import os
 import shutil
 from pathlib import Path
 
@@ -36,7 +37,10 @@ SIZE = (1080, 1080)  # meta, 1:1
 @pytest.fixture
 def scale_configuration(transactional_db):
     if connection.vendor != "postgresql" or not settings.REDIS_URL:
-        pytest.skip("needs the scale configuration: DATABASE_URL on PostgreSQL and REDIS_URL (CI's second pass)")
+        reason = "needs the scale configuration: DATABASE_URL on PostgreSQL and REDIS_URL (CI's second pass)"
+        if os.environ.get("REQUIRE_SCALE_TESTS"):
+            pytest.fail(f"REQUIRE_SCALE_TESTS is set but this test {reason}")
+        pytest.skip(reason)
 
 
 class Host:
