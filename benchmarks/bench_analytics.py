@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_analytics.py [--jobs 100000] [--runs 7] [--reseed]
 
-Seeds a scratch database with `--jobs` jobs spread over the last year (bulk_create, in realistic
+Seeds a scratch database with `--jobs` jobs spread over the last year (batched bulk inserts, in realistic
 proportions: about five scenes per job, one to three variations for the rendered ones, a ledger
 row per paid image and clip, the status timeline with refines), 80 % of them for one big client
 of 20 campaigns and the rest for four smaller clients. Then, for the big client, it times:
@@ -11,11 +11,11 @@ of 20 campaigns and the rest for four smaller clients. Then, for the big client,
    year (366 days, the longest window) and 30 days of one campaign; query count included;
 2. the HTTP call through gunicorn (one sync worker) with a JWT, the same windows.
 
-Databases: always an SQLite file (var/bench/analytics.sqlite3); and, if DATABASE_URL points at
-PostgreSQL, a scratch database beside it (`<name>_bench_analytics`, dropped and created when
-seeding). A scratch database that already holds `--jobs` jobs is reused unless `--reseed`.
-Both are ANALYZEd after seeding, as a live database would be. Wall times depend on what else the
-machine runs: the load average is printed with them, and the selector's CPU time beside its wall time.
+Databases: if DATABASE_URL points at PostgreSQL, first a scratch database beside it
+(`<name>_bench_analytics`, created if missing); then always an SQLite file (var/bench/analytics.sqlite3).
+A scratch database that already holds `--jobs` jobs is reused unless `--reseed`. Both are ANALYZEd
+after seeding, as a live database would be. Wall times depend on what else the machine runs: the
+load average is printed with them, and the selector's CPU time beside its wall time.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def main() -> None:
     targets = [("SQLite", f"sqlite:///{SQLITE_PATH}")]
     configured = os.environ.get("DATABASE_URL", "")
     if configured.startswith(("postgres://", "postgresql://")):
-        targets.append(("PostgreSQL", scratch_postgres_url(configured)))
+        targets.insert(0, ("PostgreSQL", scratch_postgres_url(configured)))  # the production database first
     else:
         print("(DATABASE_URL is not PostgreSQL: SQLite only)")
     for label, url in targets:
