@@ -133,6 +133,7 @@ def test_a_whole_job_on_s3_keeps_every_artefact_in_the_bucket_and_no_scratch_fil
     response = api.post("/api/v2/generate", generate_body(
         tenant, duration=15, platform="meta", aspectRatio="1:1", exportFormats=["gif", "webm"],
         assets=[{"id": logo["id"], "role": "logo"}, {"id": scene_photo["id"], "sceneNumber": 2}],
+        audioControls={"voiceover": {"enabled": True}},
     ), format="json")
     assert response.status_code == 202, response.json()
     job_id = response.json()["job_id"]
@@ -148,6 +149,7 @@ def test_a_whole_job_on_s3_keeps_every_artefact_in_the_bucket_and_no_scratch_fil
     assert {f"videos/{job_id}/clips/v1_scene_{n}.mp4" for n in (1, 2, 3)} <= keys
     assert {f"videos/{job_id}/final.{ext}" for ext in ("mp4", "gif", "webm")} | {
         f"videos/{job_id}/thumbnail.jpg"} <= keys
+    assert any(key.startswith(f"videos/{job_id}/voice/") and key.endswith(".wav") for key in keys)
     assert [p for p in scratch_files(settings) if p.is_file()] == []
 
     results = api.get(f"/api/v2/jobs/{job_id}").json()["results"]
@@ -155,6 +157,7 @@ def test_a_whole_job_on_s3_keeps_every_artefact_in_the_bucket_and_no_scratch_fil
     (settings.SCRATCH_DIR / "check.mp4").write_bytes(video.content)
     measured = probe(settings.SCRATCH_DIR / "check.mp4")
     assert abs(measured.duration - 15) <= 0.5 and (measured.width, measured.height) == (1080, 1080)
+    assert measured.has_audio
     ranged = api.get(f"/api/v2/jobs/{job_id}/data", {"format": "mp4"}, HTTP_RANGE="bytes=0-1023")
     assert ranged.status_code == 206
     assert b"".join(ranged.streaming_content) == video.content[:1024]
