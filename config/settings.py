@@ -319,6 +319,12 @@ REPLICATE_UPSCALE_MODEL = os.environ.get("REPLICATE_UPSCALE_MODEL", "topazlabs/v
 REPLICATE_TTS_MODEL = os.environ.get(
     "REPLICATE_TTS_MODEL", "jaaari/kokoro-82m:f559560eb822dc509045f3921a1921234918b91739db4bf3daab2169b71c7a13"
 )
+# Scene planning: "auto" plans with the LLM when the provider is Replicate, else with the offline
+# rules; "rules" always uses the rules planner (no LLM spend).
+VIDEOGEN_PLANNER = os.environ.get("VIDEOGEN_PLANNER", "auto").strip().lower()
+REPLICATE_PLANNER_MODEL = os.environ.get("REPLICATE_PLANNER_MODEL", "meta/meta-llama-3-8b-instruct")
+# All LLM planner attempts together (PRD 3.4: prompt parsing 30 s); then the rules planner takes over.
+PLANNER_TIMEOUT_SECONDS = env_float("PLANNER_TIMEOUT_SECONDS", 30.0)
 REPLICATE_WEBHOOK_SECRET = os.environ.get("REPLICATE_WEBHOOK_SECRET", "")
 PROVIDER_CONCURRENCY = int(os.environ.get("PROVIDER_CONCURRENCY", "8"))
 # Scales the provider backoff of 5/15/45 s (docs/design.md, Timeouts and retries); tests shrink it.

@@ -225,11 +225,13 @@ def using_fake_replicate(settings, fake, **overrides):
     """Points the Replicate provider at a fake server (tests/fake_replicate.py) for the block.
 
     `overrides` set further settings (models, backoff scale, poll interval, ...). Provider
-    instances are cached, so they are forgotten on the way in and on the way out.
+    instances are cached, so they are forgotten on the way in and on the way out. Scenes are
+    planned by the rules planner unless `VIDEOGEN_PLANNER="auto"` is passed (LLM planner tests).
     """
     from videogen.providers import reset_providers
 
     settings.VIDEOGEN_PROVIDER = "replicate"
+    settings.VIDEOGEN_PLANNER = "rules"
     settings.REPLICATE_API_TOKEN = "test"
     settings.REPLICATE_BASE_URL = fake.base_url
     settings.PUBLIC_BASE_URL = ""

@@ -61,6 +61,8 @@ __all__ = [
     "BEHAVIOURS",
     "DEFAULT_WEBHOOK_SECRET",
     "THROTTLE_DETAIL",
+    "tokens",
+    "plan_reply",
 ]
 
 THROTTLE_DETAIL = "Request was throttled. Your rate limit resets in ~30s."
@@ -79,7 +81,8 @@ BEHAVIOURS = (
     "aborted",  # status aborted (the 1.0 client cannot parse this status)
     "malformed_output",  # succeeded, output {"weird": 1} (or the scripted "output")
     "non_media_output",  # succeeded, output points at a text/plain file
-    "empty_output",  # succeeded, output [] (image) / None (video)
+    "empty_output",  # succeeded, output [] (image, text) / None (video)
+    "invalid_json",  # text models: succeeded, but the reply is prose with broken JSON in it
 )
 
 _PROBLEM_DEFAULTS: dict[int, tuple[str, str]] = {
@@ -128,6 +131,8 @@ _DEFAULT_UPSCALE_KEYWORDS = ("upscal", "esrgan", "topaz")
 _DEFAULT_AUDIO_KEYWORDS = ("kokoro", "tts", "speech", "xtts", "bark")
 #: The fake speaks this many words per second (a tone as long as the text would take to say).
 FAKE_WORDS_PER_SECOND = 2.8
+_DEFAULT_TEXT_KEYWORDS = ("llama", "mistral", "mixtral", "gemma", "qwen", "deepseek", "gpt-", "claude", "granite")
+INVALID_JSON_REPLY = 'Sure! Here is your storyboard:\n{"scenes": [{"role": "hook", "description": "A runner",'
 
 _MEDIA_INPUT_KEYS = (
     "image", "start_image", "end_image", "last_image", "first_frame_image", "input_image",
@@ -393,6 +398,29 @@ def _render_mp4(duration: float, fps: int, width: int, height: int) -> bytes:
         raise RuntimeError(f"ffmpeg failed: {proc.stderr.decode(errors='replace')[-500:]}")
 
 
+def tokens(text: str) -> list[str]:
+    """A language model's output as Replicate serves it: a list of short string tokens to join."""
+    return [text[i : i + 4] for i in range(0, len(text), 4)]
+
+
+def plan_reply(inp: dict) -> str:
+    """Default answer of a text model: a valid scene plan as JSON, with as many scenes as the
+    prompt asks for ("exactly N scenes"; 3 otherwise). Roles run hook, beat..., cta."""
+    match = re.search(r"exactly (\d+) scenes", str(inp.get("prompt", "")))
+    count = int(match.group(1)) if match else 3
+    scenes = []
+    for number in range(1, count + 1):
+        role = "hook" if number == 1 else "cta" if number == count else "beat"
+        scenes.append({
+            "role": role,
+            "description": f"Planned scene {number} of {count}: a runner in motion",
+            "prompt": f"A runner in motion, shot {number}, cinematic light",
+            "caption": f"Caption for scene {number}",
+            "narration": f"Narration line for scene {number}.",
+        })
+    return json.dumps({"scenes": scenes})
+
+
 # --------------------------------------------------------------------------- state
 
 
@@ -471,7 +499,12 @@ class FakeReplicate:
       spent in "starting"), webhook_secret=DEFAULT_WEBHOOK_SECRET, webhook_retries=2,
       webhook_retry_delay=0.2, image_long_side=256, video_size=(160, 284),
       default_video_seconds=5.0, honour_cancel_after=True, page_size=100,
-      model_kinds={"owner/name": "image"|"video"|"upscale"}, versions={"<hash>": "owner/name"}.
+      model_kinds={"owner/name": "image"|"video"|"upscale"|"text"}, versions={"<hash>": "owner/name"}.
+
+    Text models (Llama and friends, or ``model_kinds`` "text") answer a list of string tokens:
+    by default a valid scene plan (:func:`plan_reply`; replace ``fake.text_reply``), with the
+    ``invalid_json`` behaviour broken JSON, and with a scripted ``output`` whatever is given
+    (:func:`tokens` builds a token list from a string). ``hang`` is a model that never answers.
     """
 
     def __init__(
@@ -525,6 +558,7 @@ class FakeReplicate:
         self.video_keywords = list(_DEFAULT_VIDEO_KEYWORDS)
         self.upscale_keywords = list(_DEFAULT_UPSCALE_KEYWORDS)
         self.audio_keywords = list(_DEFAULT_AUDIO_KEYWORDS)
+        self.text_keywords = list(_DEFAULT_TEXT_KEYWORDS)
         self.reset()
 
     # ------------------------------------------------------------------ lifecycle
@@ -610,6 +644,8 @@ class FakeReplicate:
             self.model_kinds: dict[str, str] = cfg.model_kinds
             self.versions: dict[str, str] = cfg.versions
             self.down: bool = False
+            # What a text model answers (input -> reply text); tests may replace it.
+            self.text_reply: Callable[[dict], str] = plan_reply
             self._offset = 0.0
             self._preds: dict[str, _Prediction] = {}
             self._order: list[str] = []
@@ -762,6 +798,8 @@ class FakeReplicate:
         if model in self.model_kinds:
             return self.model_kinds[model]
         low = model.lower()
+        if any(k in low for k in self.text_keywords):
+            return "text"
         if any(k in low for k in self.upscale_keywords):
             return "upscale"
         if any(k in low for k in self.audio_keywords):
@@ -864,7 +902,9 @@ class FakeReplicate:
             pred.output = copy.deepcopy(pred.output_override)
             return pred.output
         media = pred.kind in ("video", "upscale", "audio")
-        if pred.behaviour == "malformed_output":
+        if pred.kind == "text":
+            pred.output = self._text_output(pred)
+        elif pred.behaviour == "malformed_output":
             pred.output = {"weird": 1}
         elif pred.behaviour == "empty_output":
             pred.output = None if media else []
@@ -885,6 +925,15 @@ class FakeReplicate:
         else:
             pred.output = self._image_outputs(pred)
         return pred.output
+
+    def _text_output(self, pred: _Prediction) -> Any:
+        if pred.behaviour == "empty_output":
+            return []
+        if pred.behaviour == "malformed_output":
+            return {"weird": 1}
+        if pred.behaviour == "invalid_json":
+            return tokens(INVALID_JSON_REPLY)
+        return tokens(self.text_reply(pred.input))
 
     def _image_outputs(self, pred: _Prediction) -> list[str]:
         inp = pred.input

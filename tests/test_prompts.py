@@ -2,7 +2,8 @@
 
 import pytest
 
-from videogen.prompts import BrandContext, PromptTooThin, parse_scenes
+from videogen.planning.rules import parse_scenes
+from videogen.prompts import BrandContext, PromptTooThin
 
 BRAND = BrandContext(
     brand_name="Northwind",

@@ -44,7 +44,8 @@ def fake(settings, transactional_db):
 @pytest.fixture
 def start_workers(qcluster, fake):
     env = {"VIDEOGEN_PROVIDER": "replicate", "REPLICATE_API_TOKEN": "test", "REPLICATE_BASE_URL": fake.base_url,
-           "REPLICATE_STORYBOARD_MODEL": FLUX, "REPLICATE_VIDEO_MODEL": WAN, "PUBLIC_BASE_URL": "", **KNOBS}
+           "REPLICATE_STORYBOARD_MODEL": FLUX, "REPLICATE_VIDEO_MODEL": WAN, "PUBLIC_BASE_URL": "",
+           "VIDEOGEN_PLANNER": "rules", **KNOBS}
     return lambda: qcluster(**env)
 
 

@@ -38,6 +38,7 @@ class QCluster:
             "VIDEO_STORAGE_PATH": str(settings.MEDIA_ROOT),
             "SCRATCH_DIR": str(settings.SCRATCH_DIR),
             "VIDEOGEN_PROVIDER": settings.VIDEOGEN_PROVIDER,
+            "VIDEOGEN_PLANNER": settings.VIDEOGEN_PLANNER,
             "Q_POLL": "0.1",
             **env,
         }

@@ -227,6 +227,7 @@ class Prediction(models.Model):
     """A provider call, recorded before it is awaited so a restarted worker polls it instead of paying twice."""
 
     class Purpose(models.TextChoices):
+        PLANNER = "planner"  # the LLM writing the scene plan
         STORYBOARD = "storyboard"
         VIDEO = "video"
         UPSCALE = "upscale"
@@ -256,6 +257,8 @@ class Prediction(models.Model):
     external_id = models.CharField(max_length=100, blank=True, db_index=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.CREATING)
     output_url = models.TextField(blank=True)
+    # Text outputs (the planner's reply); media outputs are fetched from `output_url` instead.
+    output_text = models.TextField(blank=True)
     error = models.TextField(blank=True)
     cost = models.DecimalField(**MONEY)
     predict_seconds = models.FloatField(null=True, blank=True)
@@ -276,6 +279,7 @@ class CostEntry(models.Model):
     """The money ledger: one row per paid provider result. Sums, never floats."""
 
     class Kind(models.TextChoices):
+        PLANNER = "planner"
         STORYBOARD = "storyboard"
         VIDEO = "video"
         UPSCALE = "upscale"

@@ -18,6 +18,10 @@ VIDEO_PRICE_PER_SECOND = Decimal("0.10")
 UPSCALE_PRICE = Decimal("0.25")  # per video (the optional quality boost)
 # One voiceover line on Replicate's kokoro-82m (billed by GPU time; a short line runs ~2 s on a T4).
 VOICEOVER_LINE_PRICE = Decimal("0.002")
+# One scene plan from the LLM planner (Llama 3 8B instruct on Replicate: $0.05 per million input
+# tokens, $0.25 per million output tokens). A plan is ~1.5k tokens in and at most 2k out (~$0.0006):
+# booked as a flat $0.001 per call, rounded up so the ledger never under-reports.
+PLANNER_PRICE = Decimal("0.001")
 #: Actual cost above estimate x this ratio is an overrun: logged, flagged in the console and reports.
 VARIANCE_ALERT_RATIO = Decimal("1.2")
 

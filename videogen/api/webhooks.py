@@ -116,7 +116,8 @@ def handle(body: bytes) -> dict:
     # The next step collects the output. Tasks check the run and take a lease: a duplicate or
     # late one (the worker polling this job got there first) returns at once.
     job = prediction.job
-    if prediction.purpose == Prediction.Purpose.STORYBOARD and job.status == JobStatus.GENERATING_STORYBOARD:
+    storyboard_purposes = (Prediction.Purpose.PLANNER, Prediction.Purpose.STORYBOARD)
+    if prediction.purpose in storyboard_purposes and job.status == JobStatus.GENERATING_STORYBOARD:
         enqueue_on_commit(tasks.BUILD_STORYBOARD, job.pk, job.run, request_id=job.request_id)
     elif prediction.variation_id and job.status == JobStatus.GENERATING_VIDEO:
         enqueue_on_commit(tasks.RENDER_VARIATION, job.pk, prediction.variation.index, job.run,

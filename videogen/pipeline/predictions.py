@@ -62,6 +62,7 @@ def _apply(prediction: Prediction, result: PredictionResult) -> None:
     prediction.external_id = result.external_id or prediction.external_id
     prediction.status = result.status if result.status in P.values else P.FAILED
     prediction.output_url = result.output_url or ""
+    prediction.output_text = result.text or ""
     prediction.error = (result.error or "")[:2000]
     prediction.predict_seconds = result.predict_seconds
     if result.terminal and prediction.completed_at is None:
@@ -226,10 +227,20 @@ def cancel_in_flight(
     job: VideoJob, provider: Provider, *, variation: Variation | None = None, reason: str = "cancelled with the job"
 ) -> int:
     """Cancels unfinished predictions of the job (or of one variation) at the provider. Returns how many."""
-    cancelled = 0
     in_flight = Prediction.objects.filter(job=job, status__in=[P.CREATING, P.STARTING, P.PROCESSING])
     if variation is not None:
         in_flight = in_flight.filter(variation=variation)
+    return _cancel_all(in_flight, provider, reason)
+
+
+def cancel_in_flight_of(job: VideoJob, provider: Provider, *, purpose: str, reason: str) -> int:
+    """Cancels the job's unfinished predictions of one purpose (the planner's, when it ran out of time)."""
+    in_flight = Prediction.objects.filter(job=job, purpose=purpose, status__in=[P.CREATING, P.STARTING, P.PROCESSING])
+    return _cancel_all(in_flight, provider, reason)
+
+
+def _cancel_all(in_flight, provider: Provider, reason: str) -> int:
+    cancelled = 0
     for prediction in in_flight:
         _cancel_quietly(provider, prediction)
         prediction.status = P.CANCELED

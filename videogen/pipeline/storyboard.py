@@ -22,9 +22,10 @@ from videogen.models import Asset, CostEntry, JobStatus, Prediction, Scene, Scen
 from videogen.pipeline import progress
 from videogen.pipeline.concurrency import run_parallel
 from videogen.pipeline.context import brand_context, frame_size, scene_seed
+from videogen.pipeline.planning import advance_plan
 from videogen.pipeline.predictions import advance_prediction, input_hash
-from videogen.pipeline.state import IllegalTransition, bump_version, report_progress, transition
-from videogen.prompts import PromptTooThin, parse_scenes
+from videogen.pipeline.state import IllegalTransition, bump_version, record_event, report_progress, transition
+from videogen.prompts import PromptTooThin
 from videogen.providers import get_provider
 from videogen.providers.base import ImageSpec, Provider
 from videogen.providers.policy import PARSE_TIMEOUT_SECONDS
@@ -48,28 +49,36 @@ def run_storyboard_step(job_id: int, run: int) -> bool:
 
 
 def _parse(job: VideoJob) -> bool:
+    """Plans the scenes (one step of it, when the LLM is writing) and stores them. True when the job is over."""
     if job.storyboard_started_at is None:
         VideoJob.objects.filter(pk=job.pk).update(storyboard_started_at=timezone.now())
-    report_progress(job.pk, run=job.run, stage="parsing_brief", percentage=2, estimated_time_remaining=60)
+    if job.stage != "parsing_brief":
+        report_progress(job.pk, run=job.run, stage="parsing_brief", percentage=2, estimated_time_remaining=60)
     started = time.monotonic()
     try:
-        scenes = parse_scenes(job.creative_prompt, duration=job.duration, context=brand_context(job))
+        plan = advance_plan(job, get_provider())
     except PromptTooThin as exc:
         _finish(job, JobStatus.NEEDS_CLARIFICATION, clarification={"questions": exc.questions},
                 message="the brief is too thin to build scenes from")
         return True
-    if time.monotonic() - started > PARSE_TIMEOUT_SECONDS:
+    if plan is None:
+        return False  # the LLM planner is still writing: the next step polls it
+    if plan.planner == "rules" and time.monotonic() - started > PARSE_TIMEOUT_SECONDS:
         _finish(job, JobStatus.FAILED, error="Reading your brief took too long. Shorten the prompt and try again.")
         metrics.JOB_FAILURES_TOTAL.labels(reason="parse_timeout").inc()
         return True
     scene_assets = _scene_assets(job)
     with transaction.atomic():
-        for parsed in scenes:
+        for planned in plan.scenes:
             Scene.objects.create(
-                job=job, number=parsed.number, description=parsed.description, prompt=parsed.prompt,
-                negative_prompt=parsed.negative_prompt, start_seconds=parsed.start_seconds,
-                duration_seconds=parsed.duration_seconds, run=job.run, asset=scene_assets.get(parsed.number),
+                job=job, number=planned.number, description=planned.description, prompt=planned.prompt,
+                role=planned.role, caption=planned.caption, narration=planned.narration,
+                negative_prompt=planned.negative_prompt, start_seconds=planned.start_seconds,
+                duration_seconds=planned.duration_seconds, run=job.run, asset=scene_assets.get(planned.number),
             )
+        VideoJob.objects.filter(pk=job.pk).update(planner=plan.planner)
+        record_event(job.pk, "planned", f"{len(plan.scenes)} scenes planned by the {plan.planner} planner",
+                     planner=plan.planner, notes=plan.notes)
     report_progress(
         job.pk, run=job.run, stage="generating_scene_1", percentage=progress.PARSED_PERCENT, current_scene=1,
         estimated_time_remaining=SECONDS_PER_IMAGE_GUESS * 2,

@@ -85,6 +85,7 @@ class PredictionResult:
     external_id: str
     status: str  # one of PREDICTION_STATUSES
     output_url: str = ""
+    text: str = ""  # a language model's reply (its tokens joined); media outputs use output_url
     error: str = ""
     predict_seconds: float | None = None
     raw: dict = field(default_factory=dict)
@@ -126,6 +127,12 @@ class Provider(ABC):
 
     def create_speech(self, spec: SpeechSpec, *, webhook: str | None = None) -> PredictionResult:
         raise ProviderError(f"{self.name} has no text-to-speech model", retryable=False)
+    def planner_model(self) -> str:
+        """The language model that plans scenes; empty when this provider has none (the rules planner plans)."""
+        return ""
+
+    def create_text(self, model: str, payload: dict, *, webhook: str | None = None) -> PredictionResult:
+        raise ProviderError(f"{self.name} has no language model", retryable=False)
 
     @abstractmethod
     def get(self, external_id: str) -> PredictionResult: ...
@@ -149,3 +156,6 @@ class Provider(ABC):
 
     def speech_cost(self) -> Decimal:
         return pricing.VOICEOVER_LINE_PRICE
+
+    def planner_cost(self) -> Decimal:
+        return pricing.PLANNER_PRICE

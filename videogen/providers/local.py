@@ -148,3 +148,6 @@ class LocalProvider(Provider):
 
     def speech_cost(self) -> Decimal:
         return Decimal("0")
+
+    def planner_cost(self) -> Decimal:
+        return Decimal("0")

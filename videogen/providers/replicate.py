@@ -220,6 +220,20 @@ def image_data_uri(path: str | Path) -> str:
 # --- Results ------------------------------------------------------------------------------------
 
 
+def _is_url(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(("http://", "https://", "data:"))
+
+
+def output_text(output: Any) -> str | None:
+    """Language models answer a list of string tokens (or one string) that are not file URLs: the joined text."""
+    if isinstance(output, list) and output and all(isinstance(token, str) for token in output):
+        if not all(_is_url(token) for token in output):
+            return "".join(output)
+    if isinstance(output, str) and output and not _is_url(output):
+        return output
+    return None
+
+
 def output_url(output: Any) -> str | None:
     """flux gives a list of URLs, image-to-video models one URL; anything else is unusable."""
     if isinstance(output, list) and output and isinstance(output[0], str) and output[0]:
@@ -238,15 +252,18 @@ def result_from_json(data: dict) -> PredictionResult:
         status, error = "failed", error or "aborted by the provider before it started"
     elif status not in ("starting", "processing", "succeeded", "failed", "canceled"):
         status, error = "failed", error or f"unknown status {status!r}"
-    url = ""
+    url = text = ""
     if status == "succeeded":
-        found = output_url(data.get("output"))
-        if found is None:
+        found_text = output_text(data.get("output"))
+        found = output_url(data.get("output")) if found_text is None else None
+        if found_text is not None:
+            text = found_text
+        elif found is None:
             status, error = "failed", f"malformed output: {str(data.get('output'))[:200]}"
         else:
             url = found
     return PredictionResult(
-        external_id=str(data.get("id") or ""), status=status, output_url=url, error=error[:2000],
+        external_id=str(data.get("id") or ""), status=status, output_url=url, text=text, error=error[:2000],
         predict_seconds=float(predict_seconds) if isinstance(predict_seconds, int | float) else None,
         raw={"status": data.get("status"), "model": data.get("model")},
     )
@@ -316,6 +333,9 @@ class ReplicateProvider(Provider):
     def default_voice(self) -> str:
         return KOKORO_DEFAULT_VOICE if model_family(self.voice_model()) == "kokoro" else ""
 
+    def planner_model(self) -> str:
+        return settings.REPLICATE_PLANNER_MODEL
+
     # Calls
 
     def create_image(self, spec: ImageSpec, *, webhook: str | None = None) -> PredictionResult:
@@ -339,6 +359,9 @@ class ReplicateProvider(Provider):
         )
         payload = {"video": uploaded.urls["get"], "target_resolution": "1080p"}
         return self._create(model, payload, purpose="upscale", webhook=webhook)
+
+    def create_text(self, model: str, payload: dict, *, webhook: str | None = None) -> PredictionResult:
+        return self._create(model, payload, purpose="planner", webhook=webhook)
 
     def _create(self, model: str, payload: dict, *, purpose: str, webhook: str | None) -> PredictionResult:
         hook = webhook or webhook_url()
