@@ -70,6 +70,10 @@ class Host:
             "PROMETHEUS_MULTIPROC_DIR": str(self.root / "metrics"),
             "Q_WORKERS": "2",
             "Q_LOG_LEVEL": "INFO",  # the test waits for each cluster's "pushing tasks" line
+            # With the offline provider a variation's clips, assembly and exports are one task: room
+            # for a slow shared CI machine (timeout stays below retry, as django-q2 requires).
+            "Q_TIMEOUT": "600",
+            "Q_RETRY": "720",
         }
 
     def files_under(self, folder: str) -> list[Path]:
