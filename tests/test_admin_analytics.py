@@ -179,7 +179,8 @@ def test_bar_chart_escapes_labels_and_scales_bars_to_the_largest():
 
 
 @pytest.mark.parametrize(("seconds", "text"), [(None, "—"), (45.4, "45 s"), (300, "5 min"), (250, "4 min 10 s"),
-                                               (7500, "2 h 5 min"), (273600, "3 d 4 h")])
+                                               (3600, "1 h"), (7500, "2 h 5 min"), (273600, "3 d 4 h"),
+                                               (172800, "2 d")])
 def test_waiting_times_read_at_a_glance(seconds, text):
     from videogen.admin_analytics import duration_text
 

@@ -57,8 +57,8 @@ def duration_text(seconds: float | None) -> str:
     if seconds < 3600:
         return f"{seconds // 60} min" + (f" {seconds % 60} s" if seconds % 60 else "")
     if seconds < 86400:
-        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
-    return f"{seconds // 86400} d {seconds % 86400 // 3600} h"
+        return f"{seconds // 3600} h" + (f" {seconds % 3600 // 60} min" if seconds % 3600 // 60 else "")
+    return f"{seconds // 86400} d" + (f" {seconds % 86400 // 3600} h" if seconds % 86400 // 3600 else "")
 
 
 def percent(rate: float | None) -> str:
