@@ -13,11 +13,13 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from campaigns.models import Campaign
 from clients.models import Client, Membership, validate_palette
+from videogen import callbacks
 from videogen.signed_urls import sign_media_url
 
 HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -145,12 +147,14 @@ class ClientAdmin(admin.ModelAdmin):
     form = ClientForm
     list_display = ["name", "palette", "member_count", "campaign_count", "jobs_link", "created_at"]
     search_fields = ["name"]
-    readonly_fields = ["palette", "logo", "created_at", "updated_at"]
+    readonly_fields = ["palette", "logo", "callback_secret_status", "created_at", "updated_at"]
+    actions = ["rotate_callback_secret"]
     fieldsets = [
         (None, {"fields": ["name"]}),
         ("Brand guidelines", {"fields": ["brand_voice", "visual_style", "forbidden_elements", "color_palette",
                                          "palette", "logo_url", "logo_asset", "logo"]}),
         ("Spend", {"fields": ["daily_budget"]}),
+        ("Job callbacks", {"fields": ["callback_secret_status"]}),
         ("Times", {"fields": ["created_at", "updated_at"]}),
     ]
     inlines = [MembershipInline, CampaignInline]
@@ -167,6 +171,24 @@ class ClientAdmin(admin.ModelAdmin):
     @admin.display(description="logo preview")
     def logo(self, client: Client) -> str:
         return logo_preview(client)
+
+    @admin.display(description="callback secret")
+    def callback_secret_status(self, client: Client) -> str:
+        # Never the secret itself: it is shown once, by the rotate action.
+        if not client.callback_secret:
+            return "Not set: callbacks cannot be signed. Use the action “Rotate callback secret”."
+        when = client.callback_secret_rotated_at
+        return f"Set{' on ' + when.strftime('%Y-%m-%d %H:%M UTC') if when else ''} (shown once when made)."
+
+    @admin.action(description="Rotate callback secret (shows the new secret once)")
+    def rotate_callback_secret(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse:
+        rotated = [(client, callbacks.rotate_secret(client)) for client in queryset.order_by("name")]
+        for client, _secret in rotated:
+            self.log_change(request, client, "Rotated the callback secret.")
+        return TemplateResponse(request, "admin/clients/client/callback_secret.html", {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "rotated": rotated,
+            "title": "New callback secret",
+        })
 
     @admin.display(description="members", ordering="_members")
     def member_count(self, client: Client) -> int:

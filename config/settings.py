@@ -393,9 +393,9 @@ EVENTS_POLL_INTERVAL = env_float("EVENTS_POLL_INTERVAL", 1.0)
 EVENTS_RESYNC_SECONDS = env_float("EVENTS_RESYNC_SECONDS", 30.0)
 EVENTS_HEARTBEAT_SECONDS = env_float("EVENTS_HEARTBEAT_SECONDS", 15.0)
 EVENTS_URL_TTL_SECONDS = int(os.environ.get("EVENTS_URL_TTL_SECONDS", MEDIA_URL_TTL_SECONDS))
-# Callbacks (POST on every status change): https only, never to non-public addresses, except hosts
-# listed here; CALLBACK_ALLOW_HTTP also lets those listed hosts use plain http (tests, local receivers).
-CALLBACK_ALLOWED_HOSTS = env_list("CALLBACK_ALLOWED_HOSTS")
+# Callbacks (POST on every status change): https only, never to non-public addresses, except hosts in
+# CALLBACK_ALLOWED_HOSTS (above); CALLBACK_ALLOW_HTTP also lets those listed hosts use plain http
+# (local receivers, tests).
 CALLBACK_ALLOW_HTTP = env_bool("CALLBACK_ALLOW_HTTP", False)
 CALLBACK_TIMEOUT_SECONDS = env_float("CALLBACK_TIMEOUT_SECONDS", 10.0)
 CALLBACK_RETRY_HOURS = env_float("CALLBACK_RETRY_HOURS", 24.0)

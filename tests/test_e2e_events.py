@@ -1,7 +1,10 @@
 """End to end: a real job run by a real django-q2 worker, watched through the live-updates stream of
-a real uvicorn server, exactly as a browser's EventSource would (plain HTTP streaming)."""
+a real uvicorn server, exactly as a browser's EventSource would (plain HTTP streaming), and through
+the signed status callbacks the worker POSTs to a receiver."""
 
 from __future__ import annotations
+
+import json
 
 import httpx
 import pytest
@@ -9,19 +12,24 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from clients.models import Membership
 from tests.factories import CampaignFactory, ClientFactory, MembershipFactory, UserFactory
+from tests.servers import Receiver
 from tests.sse import events
+from tests.workers import wait_for
+from videogen import callbacks
 from videogen.models import JobEvent, JobStatus, VideoJob
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 
-def test_a_stream_sees_every_status_of_a_worker_run_job_in_order_across_a_reconnect(qcluster, asgi_server,
-                                                                                    settings):
+def test_a_stream_and_the_callbacks_see_every_status_of_a_worker_run_job_in_order(qcluster, asgi_server, settings):
     settings.VIDEOGEN_PROVIDER = "local"
-    cluster = qcluster()
-    live = asgi_server(VIDEOGEN_PROVIDER="local")
+    receiving = {"CALLBACK_ALLOWED_HOSTS": "127.0.0.1", "CALLBACK_ALLOW_HTTP": "1"}
+    cluster = qcluster(**receiving)
+    live = asgi_server(VIDEOGEN_PROVIDER="local", **receiving)
+    hook = Receiver([200])
     user = UserFactory()
     client = ClientFactory()
+    secret = callbacks.rotate_secret(client)
     MembershipFactory(user=user, client=client, role=Membership.Role.OWNER)
     campaign = CampaignFactory(client=client)
     api = httpx.Client(base_url=live.base_url, timeout=30)
@@ -29,7 +37,7 @@ def test_a_stream_sees_every_status_of_a_worker_run_job_in_order_across_a_reconn
     created = api.post("/api/v2/generate", json={
         "campaignId": str(campaign.id), "clientId": str(client.id), "videoName": "Live E2E",
         "creativePrompt": "A runner at dawn, then the shoe close-up, then the finish line crowd",
-        "duration": 15, "platform": "tiktok", "numberOfVariations": 1,
+        "duration": 15, "platform": "tiktok", "numberOfVariations": 1, "callbackUrl": hook.url,
     })
     assert created.status_code == 202, created.text
     job_id = created.json()["job_id"]
@@ -73,3 +81,11 @@ def test_a_stream_sees_every_status_of_a_worker_run_job_in_order_across_a_reconn
     # Storyboard progress arrived as it happened, not only the statuses.
     percentages = [event.document["progress"]["percentage"] for event in received]
     assert len(set(percentages)) >= 4
+
+    # The worker POSTed every status change to the callback URL, in order, each signed.
+    wait_for(lambda: len(hook.requests) >= len(transitions), timeout=30, cluster=cluster, what="the callbacks")
+    hook.close()
+    posted = [json.loads(body)["job"]["status"] for _, body in hook.requests]
+    assert posted == transitions
+    assert all(callbacks.verify_signature(secret, headers["x-videogen-signature"], body)
+               for headers, body in hook.requests)

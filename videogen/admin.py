@@ -204,6 +204,7 @@ class VideoJobAdmin(admin.ModelAdmin):
             "predictions": job.predictions.select_related("scene", "variation").order_by("created_at", "id"),
             "cost_entries": cost_entries,
             "cost_total": sum((entry.amount for entry in cost_entries), Decimal("0")),
+            "callback_deliveries": job.callback_deliveries.prefetch_related("attempt_rows").order_by("version"),
             "job_actions": self.job_actions(request, job),
             "changelist_url": reverse("admin:videogen_videojob_changelist"),
         }

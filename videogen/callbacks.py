@@ -55,6 +55,10 @@ def rotate_secret(client: Client) -> str:
     return secret
 
 
+def has_secret(client_id: Any) -> bool:
+    return Client.objects.filter(pk=client_id).exclude(callback_secret="").exists()
+
+
 def signature(secret: str, timestamp: int, body: bytes) -> str:
     """The X-Videogen-Signature value for `body` sent at `timestamp`."""
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()

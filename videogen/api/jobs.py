@@ -32,7 +32,7 @@ from config.throttles import (
     RefineThrottle,
     RenderThrottle,
 )
-from videogen import metrics, selectors, services, signed_urls
+from videogen import callbacks, metrics, selectors, services, signed_urls
 from videogen.api import serializers as s
 from videogen.api.signing import stored_file_response
 from videogen.errors import NotReady
@@ -100,6 +100,11 @@ class GenerateView(APIView):
         if role_for(request.user, campaign.client_id) not in Membership.WRITER_ROLES:
             raise PermissionDenied("Viewers may not start generations for this client.")
         _check_assets(data.get("assets", []), campaign.client_id)
+        if data.get("callbackUrl") and not callbacks.has_secret(campaign.client_id):
+            raise serializers.ValidationError({"callbackUrl": [
+                "This client has no callback secret to sign callbacks with yet: ops create one in admin "
+                "(Clients, action 'Rotate callback secret')."
+            ]})
         key = (request.headers.get("Idempotency-Key") or "").strip()[:200] or None
         created = services.create_job(
             user=request.user, data=serializer.to_job_fields(campaign), idempotency_key=key,

@@ -10,6 +10,7 @@ from typing import Any
 from rest_framework import serializers
 
 from campaigns.models import Campaign
+from videogen import callbacks
 from videogen.media.tts import WORDS_PER_SECOND, estimate_speech_seconds
 from videogen.models import Asset, JobStatus, Platform, VideoJob
 from videogen.pricing import to_cents
@@ -67,6 +68,18 @@ class GenerationRequestSerializer(serializers.Serializer):
     captions = serializers.BooleanField(
         default=True, help_text="Burn each scene's caption into the video, inside the platform's safe zone."
     )
+    callbackUrl = serializers.URLField(
+        max_length=2000, required=False,
+        help_text="https URL on the public internet; every status change is POSTed there as "
+                  '{"event": "job.status_changed", "job": <job document>}, signed in X-Videogen-Signature.',
+    )
+
+    def validate_callbackUrl(self, value: str) -> str:
+        try:
+            callbacks.check_callback_url(value)
+        except callbacks.UnsafeCallbackURL as exc:
+            raise serializers.ValidationError(str(exc)) from None
+        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs.setdefault("aspectRatio", DEFAULT_ASPECT[attrs["platform"]])
@@ -94,6 +107,7 @@ class GenerationRequestSerializer(serializers.Serializer):
             "export_formats": data["exportFormats"],
             "captions": data["captions"],
             "voiceover": _voiceover_request(data),
+            "callback_url": data.get("callbackUrl", ""),
         }
 
 
@@ -334,6 +348,7 @@ class JobSerializer(JobSummarySerializer):
     clarification = ClarificationSerializer(allow_null=True)
     voiceover = VoiceoverSerializer(allow_null=True)
     pollAfter = PollAfterField()
+    callbackUrl = TextOrNullField(source="callback_url", help_text="Where status changes are POSTed (null: none).")
     eventsUrl = EventsUrlField(
         help_text="Signed, expiring URL of this job's Server-Sent Events stream (GET /jobs/{job_id}/events), "
                   "usable without an Authorization header (EventSource). Valid for this job only."
