@@ -44,7 +44,7 @@ from videogen.models import (
 )
 from videogen.pipeline import wakes
 from videogen.pipeline.leases import OWNER_PREFIX
-from videogen.pipeline.predictions import apply_reported_result
+from videogen.pipeline.predictions import CREATE_INTERRUPTED_AFTER, ORPHAN_ERROR, apply_reported_result
 from videogen.pipeline.queue import enqueue
 from videogen.pipeline.state import ACTIVE
 from videogen.providers import circuit
@@ -66,6 +66,7 @@ class TickReport:
     finished: int = 0
     enqueued: int = 0
     reclaimed: int = 0
+    orphans: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -146,6 +147,39 @@ def _heartbeat(job_ids: set[int]) -> None:
         return
     _last_heartbeat["at"] = time.monotonic()
     VideoJob.objects.filter(pk__in=job_ids, status__in=ACTIVE).update(updated_at=timezone.now())
+
+
+def resolve_orphan_creates(report: TickReport) -> set[tuple[type, int]]:
+    """Predictions left in `creating` by a worker killed inside the create call (kill -9, OOM).
+
+    Such a row has no provider id, so nothing can poll it, and as "in flight" it kept its job out of
+    the lost-work sweep. Once it is older than CREATE_INTERRUPTED_AFTER and no live worker holds its
+    owner's lease (a live one may still be inside a slow create), it is marked failed and its owner is
+    woken: the step re-creates that scene or clip once, as its next attempt. The failed row is never
+    booked (only succeeded predictions are), and a create answer arriving after this is cancelled at the
+    provider instead of reviving the row (predictions._create). Returns the owners to wake.
+    """
+    now = timezone.now()
+    live_owner = (Q(variation__isnull=True) & Q(job__lease_expires_at__gte=now)) | (
+        Q(variation__isnull=False) & Q(variation__lease_expires_at__gte=now)
+    )
+    orphans = (
+        Prediction.objects.filter(status=Prediction.Status.CREATING, external_id="",
+                                  created_at__lt=now - CREATE_INTERRUPTED_AFTER)
+        .exclude(live_owner)
+        .values_list("pk", "job_id", "variation_id")[:BATCH]
+    )
+    owners: set[tuple[type, int]] = set()
+    for pk, job_id, variation_id in orphans:
+        resolved = Prediction.objects.filter(pk=pk, status=Prediction.Status.CREATING, external_id="").update(
+            status=Prediction.Status.FAILED, error=ORPHAN_ERROR, completed_at=now, updated_at=now
+        )
+        if resolved:
+            report.orphans += 1
+            owners.add(wakes.owner_of(job_id, variation_id))
+    if report.orphans:
+        logger.warning("watchdog: %s prediction(s) left in creating by stopped workers marked failed", report.orphans)
+    return owners
 
 
 def reclaim_expired_leases(report: TickReport) -> None:
@@ -269,7 +303,7 @@ class Poller:
 
     def tick(self) -> TickReport:
         report = TickReport()
-        for model, pk in poll_in_flight(report):
+        for model, pk in poll_in_flight(report) | resolve_orphan_creates(report):
             wakes.request_wake(model, pk)
         reclaim_expired_leases(report)
         enqueue_due(report)

@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 P = Prediction.Status
 # A row left in "creating" this long was interrupted mid-call (worker died): treat the attempt as failed.
 CREATE_INTERRUPTED_AFTER = timedelta(seconds=60)
+ORPHAN_ERROR = "create call interrupted (worker stopped)"
 
 
 def input_hash(payload: dict) -> str:
@@ -105,7 +106,15 @@ def _create(
             prediction.save(update_fields=["attempt"])
         return Step(prediction, "pending")
     circuit.record_success()
-    _apply(prediction, result)
+    with transaction.atomic():
+        current = Prediction.objects.select_for_update().get(pk=prediction.pk)
+        if current.status != P.CREATING:
+            # The watchdog gave this attempt up meanwhile (poller.resolve_orphan_creates) and the step may
+            # already have made the next one: never revive it, stop the provider's copy from costing money.
+            prediction.external_id = result.external_id or ""
+            _cancel_quietly(provider, prediction)
+            return Step(current, "pending")
+        _apply(prediction, result)
     if VideoJob.objects.filter(pk=job.pk, status="cancelled").exists():
         # The job was cancelled while this create was on the wire: stop paying for it at once.
         _cancel_quietly(provider, prediction)
@@ -155,7 +164,7 @@ def advance_prediction(
             wakes.request_wake(*wakes.owner_of(job.pk, prediction.variation_id),
                                prediction.created_at + CREATE_INTERRUPTED_AFTER)
             return Step(prediction, "pending")
-        _fail(prediction, "create call interrupted (worker stopped)")
+        _fail(prediction, ORPHAN_ERROR)
 
     if prediction.status in (P.STARTING, P.PROCESSING):
         if (now - prediction.created_at).total_seconds() <= policy.timeout_seconds:
