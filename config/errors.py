@@ -19,11 +19,11 @@ from videogen.errors import (
     BudgetExceeded,
     DomainError,
     IdempotencyKeyReused,
+    InvalidField,
     InvalidState,
     NotReady,
     ProviderUnavailable,
     SpendRefused,
-    UnknownScenes,
 )
 
 logger = logging.getLogger(__name__)
@@ -64,8 +64,8 @@ DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
 
 def from_domain(exc: DomainError) -> exceptions.APIException:
     """The API answer for a domain refusal: its code and message, the status above, Retry-After for spend."""
-    if isinstance(exc, UnknownScenes):
-        return exceptions.ValidationError({"scenes": [f"Unknown scene {number}." for number in exc.numbers]})
+    if isinstance(exc, InvalidField):
+        return exceptions.ValidationError({exc.field: exc.messages})
     status_code = next((code for kind, code in DOMAIN_STATUS if isinstance(exc, kind)), status.HTTP_400_BAD_REQUEST)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, SpendRefused) else None
     return ApiError(exc.code, exc.message, status_code, headers=headers)

@@ -83,9 +83,14 @@ function describe(job: Job): string[] {
   if (job.progress.estimatedTimeRemaining !== null) {
     lines.push(`about ${job.progress.estimatedTimeRemaining}s left, spent $${job.progress.cost}`);
   }
+  const planner: "llm" | "rules" | null = job.planner;
+  lines.push(`planned by ${planner ?? "nobody yet"}`);
   for (const scene of job.storyboard) {
     const image: string | null = scene.imageUrl;
+    const onScreen: string = scene.caption;
+    const spokenLine: string = scene.narration;
     lines.push(`scene ${scene.sceneNumber} @${scene.timestamp}s for ${scene.duration}s: ${scene.description} ${image ?? ""}`);
+    lines.push(`  [${scene.role}] "${onScreen}" / ${spokenLine || "(no narration)"}`);
   }
   for (const variation of job.results.variations) {
     const seconds: number | null = variation.durationSeconds;
@@ -107,6 +112,16 @@ function describe(job: Job): string[] {
 type RefineBody = JsonBody<"/api/v2/jobs/{job_id}/refine", "post">;
 const refineScenes: RefineBody = { scenes: [2, 3], creativePrompt: "Warmer light in scene 2" };
 const refineAll: RefineBody = {};
+// Caption and narration edits change text only; a new description regenerates that scene's image.
+const editScenes: RefineBody = {
+  sceneEdits: [
+    { sceneNumber: 2, caption: "Own the night" },
+    { sceneNumber: 3, narration: "Pause. Breathe. Go again." },
+    { sceneNumber: 4, description: "The runner crosses a bridge at sunrise" },
+  ],
+};
+// @ts-expect-error -- every scene edit names its scene
+const editWithoutScene: RefineBody = { sceneEdits: [{ caption: "Own the night" }] };
 // @ts-expect-error -- scene numbers are numbers
 const badRefine: RefineBody = { scenes: ["2"] };
 
@@ -117,4 +132,7 @@ function explain(error: ApiError): string {
   return [error.code, error.detail, ...fields].join("\n");
 }
 
-export { afterGenerate, badRefine, describe, explain, generate, minimal, narrated, refineAll, refineScenes, wrongDuration };
+export {
+  afterGenerate, badRefine, describe, editScenes, editWithoutScene, explain, generate, minimal, narrated, refineAll,
+  refineScenes, wrongDuration,
+};

@@ -41,14 +41,24 @@ class NotReady(DomainError):
     code = "not_ready"
 
 
-class UnknownScenes(DomainError):
-    """Scene numbers the job's storyboard does not have."""
+class InvalidField(DomainError):
+    """Input the domain refuses, naming the request field it came from (`field`, camelCase) and why."""
 
     code = "validation_error"
 
-    def __init__(self, numbers: list[int]):
+    def __init__(self, field: str, messages: list[str], message: str = ""):
+        super().__init__(message or " ".join(messages))
+        self.field = field
+        self.messages = messages
+
+
+class UnknownScenes(InvalidField):
+    """Scene numbers the job's storyboard does not have (in `scenes`, or in `sceneEdits`)."""
+
+    def __init__(self, numbers: list[int], field: str = "scenes"):
         self.numbers = sorted(numbers)
-        super().__init__(f"Unknown scene numbers: {', '.join(map(str, self.numbers))}.")
+        super().__init__(field, [f"Unknown scene {number}." for number in self.numbers],
+                         f"Unknown scene numbers: {', '.join(map(str, self.numbers))}.")
 
 
 class IdempotencyKeyReused(DomainError):

@@ -21,6 +21,7 @@ from videogen.errors import (
     BudgetExceeded,
     IdempotencyKeyReused,
     IllegalTransition,
+    InvalidField,
     InvalidState,
     ProviderUnavailable,
     UnknownScenes,
@@ -31,14 +32,18 @@ from videogen.models import (
     IdempotencyRecord,
     JobEvent,
     JobStatus,
+    Scene,
     SceneStatus,
     Variation,
     VariationStatus,
     VideoJob,
 )
 from videogen.pipeline import tasks
+from videogen.pipeline.context import brand_context
 from videogen.pipeline.queue import enqueue_on_commit
 from videogen.pipeline.state import REFINABLE, bump_version, record_event, transition
+from videogen.planning.rules import prompt_for_description
+from videogen.planning.text import WORDS_PER_SECOND, word_budget
 from videogen.providers import circuit
 from videogen.storage import delete_quietly
 
@@ -260,6 +265,106 @@ def refine(
                 delete_quietly(scene.image.name)
             job.scenes.all().delete()
         enqueue_on_commit(tasks.BUILD_STORYBOARD, job.pk, job.run)
+    return job
+
+
+# --- Scene edits --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SceneEdit:
+    """A marketer's change to one scene; fields left as None are kept."""
+
+    number: int
+    description: str | None = None
+    caption: str | None = None
+    narration: str | None = None
+
+
+def edit_scenes(job: VideoJob, *, edits: list[SceneEdit], scenes: list[int] | None = None) -> VideoJob:
+    """Applies scene edits. A new description regenerates that scene's image (spend, like a scene refine,
+    together with any `scenes` listed); caption and narration edits change text only. Approval is reset.
+
+    Text-only edits of a finished storyboard keep it finished (no provider call, no new run); from the
+    other refinable states they start a run that regenerates nothing and finishes the storyboard at once.
+    """
+    scenes_by_number = {scene.number: scene for scene in job.scenes.all()}
+    unknown = sorted({edit.number for edit in edits} - set(scenes_by_number))
+    if unknown:
+        raise UnknownScenes(unknown, field="sceneEdits")
+    _check_scene_edits(job, edits, scenes_by_number)
+    regenerate = sorted({edit.number for edit in edits if edit.description is not None} | set(scenes or []))
+    if regenerate:
+        with transaction.atomic():
+            job = refine(job, changes={}, scenes=regenerate)
+            _apply_scene_edits(job, edits, scenes_by_number)
+        return job
+    return _edit_text_only(job, edits, scenes_by_number)
+
+
+def _check_scene_edits(job: VideoJob, edits: list[SceneEdit], scenes_by_number: dict) -> None:
+    """Copy the campaign must not say, or a line that cannot be spoken within its scene, is refused."""
+    avoid = [phrase.strip() for phrase in brand_context(job).avoid if phrase.strip()]
+    problems: list[str] = []
+    for edit in edits:
+        for name, text in (("caption", edit.caption), ("narration", edit.narration)):
+            for phrase in avoid:
+                if text and phrase.lower() in text.lower():
+                    problems.append(f"Scene {edit.number} {name} mentions \"{phrase}\", which the brand "
+                                    f"guidelines or the campaign brief rule out.")
+        seconds = scenes_by_number[edit.number].duration_seconds
+        words = len((edit.narration or "").split())
+        if words > word_budget(seconds):
+            problems.append(f"Scene {edit.number} narration takes about {words / WORDS_PER_SECOND:.0f} s to say but "
+                            f"the scene lasts {seconds:.0f} s; shorten it to about {word_budget(seconds)} words.")
+    if problems:
+        raise InvalidField("sceneEdits", problems)
+
+
+def _apply_scene_edits(job: VideoJob, edits: list[SceneEdit], scenes_by_number: dict) -> None:
+    context = brand_context(job)
+    for edit in edits:
+        changes: dict[str, Any] = {}
+        if edit.description is not None:
+            changes["description"] = edit.description.strip()
+            changes["prompt"] = prompt_for_description(edit.description, context)
+        if edit.caption is not None:
+            changes["caption"] = edit.caption.strip()
+        if edit.narration is not None:
+            changes["narration"] = edit.narration.strip()
+        if changes:
+            Scene.objects.filter(pk=scenes_by_number[edit.number].pk).update(updated_at=timezone.now(), **changes)
+
+
+def _edit_text_only(job: VideoJob, edits: list[SceneEdit], scenes_by_number: dict) -> VideoJob:
+    numbers = sorted(edit.number for edit in edits)
+    with transaction.atomic():
+        still_finished = VideoJob.objects.select_for_update().filter(
+            pk=job.pk, status=JobStatus.STORYBOARD_COMPLETE
+        ).update(approved=False, approved_at=None, updated_at=timezone.now())
+        if still_finished:
+            _apply_scene_edits(job, edits, scenes_by_number)
+            bump_version(job.pk)
+            record_event(job.pk, JobEvent.REFINE, "scene text edited", scenes=numbers, changed=["text"])
+            return VideoJob.objects.get(pk=job.pk)
+    if job.status not in REFINABLE or job.status == JobStatus.NEEDS_CLARIFICATION:
+        raise InvalidState(NOT_REFINABLE.format(job.status))
+    with transaction.atomic():
+        try:
+            job = transition(
+                job.pk, JobStatus.GENERATING_STORYBOARD, new_run=True, approved=False, approved_at=None,
+                stage="queued", percentage=0, error="", current_scene=None, finished_at=None,
+                storyboard_completed_at=None, render_started_at=None, message="scene text edited",
+                event_data={"scenes": numbers, "changed": ["text"]},
+            )
+        except IllegalTransition as exc:
+            raise InvalidState(NOT_REFINABLE.format(exc.current)) from None
+        record_event(job.pk, JobEvent.REFINE, "scene text edited", scenes=numbers, changed=["text"])
+        for variation in Variation.objects.filter(job=job):
+            _delete_variation_files(variation)
+        Variation.objects.filter(job=job).delete()
+        _apply_scene_edits(job, edits, scenes_by_number)
+        enqueue_on_commit(tasks.BUILD_STORYBOARD, job.pk, job.run)  # nothing to generate: it finishes at once
     return job
 
 

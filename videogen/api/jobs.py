@@ -241,7 +241,12 @@ class RefineView(APIView):
         serializer.is_valid(raise_exception=True)
         if "assets" in serializer.validated_data:
             _check_assets(serializer.validated_data["assets"], job.client_id)
-        job = services.refine(job, changes=serializer.job_changes(), scenes=serializer.validated_data.get("scenes"))
+        edits = serializer.scene_edits()
+        scenes = serializer.validated_data.get("scenes")
+        if edits is not None:
+            job = services.edit_scenes(job, edits=edits, scenes=scenes)
+        else:
+            job = services.refine(job, changes=serializer.job_changes(), scenes=scenes)
         return _job_response(job, request, status.HTTP_202_ACCEPTED)
 
 

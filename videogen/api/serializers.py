@@ -13,8 +13,10 @@ from campaigns.models import Campaign
 from videogen import callbacks
 from videogen.media.tts import WORDS_PER_SECOND, estimate_speech_seconds
 from videogen.models import Asset, JobStatus, Platform, VideoJob
+from videogen.planning.text import CAPTION_MAX_CHARS
 from videogen.pricing import to_cents
 from videogen.selectors import job_results, list_thumbnail_name, poll_after
+from videogen.services import SceneEdit
 from videogen.signed_urls import media_url, sign_events_url
 
 DEFAULT_ASPECT = {"tiktok": "9:16", "meta": "4:5", "youtube": "16:9", "custom": "16:9"}
@@ -140,6 +142,27 @@ def _asset_refs(refs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**ref, "id": str(ref["id"])} for ref in refs]
 
 
+class SceneEditSerializer(serializers.Serializer):
+    """One scene's new text. A new `description` regenerates the scene's image (spend); `caption` and
+    `narration` change text only (no provider call)."""
+
+    sceneNumber = serializers.IntegerField(min_value=1, max_value=10)
+    description = serializers.CharField(max_length=1000, required=False)
+    caption = serializers.CharField(max_length=CAPTION_MAX_CHARS, required=False, allow_blank=True,
+                                    help_text="On-screen copy, at most 60 characters; empty shows no caption.")
+    narration = serializers.CharField(max_length=400, required=False, allow_blank=True,
+                                      help_text="The scene's voiceover line; it must be sayable within the scene.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not {"description", "caption", "narration"} & set(attrs):
+            raise serializers.ValidationError("Give a new description, caption or narration.")
+        return attrs
+
+    def to_edit(self, data: dict[str, Any]) -> SceneEdit:
+        return SceneEdit(number=data["sceneNumber"], description=data.get("description"),
+                         caption=data.get("caption"), narration=data.get("narration"))
+
+
 class RefineRequestSerializer(serializers.Serializer):
     creativePrompt = serializers.CharField(max_length=5000, required=False)
     keywords = _keywords_field()
@@ -147,6 +170,32 @@ class RefineRequestSerializer(serializers.Serializer):
     assets = AssetRefSerializer(many=True, required=False)
     scenes = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=10), max_length=10,
                                    required=False, allow_empty=False)
+    sceneEdits = SceneEditSerializer(
+        many=True, required=False, allow_empty=False, max_length=10,
+        help_text="Edits to single scenes, sent on their own or with `scenes` (a new brief, keywords, styles or "
+                  "assets plan the whole storyboard again). Approval is reset either way.",
+    )
+
+    def validate_sceneEdits(self, edits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        numbers = [edit["sceneNumber"] for edit in edits]
+        repeated = sorted({number for number in numbers if numbers.count(number) > 1})
+        if repeated:
+            raise serializers.ValidationError([f"Scene {number} is edited more than once." for number in repeated])
+        return edits
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        replanning = sorted({"creativePrompt", "keywords", "stylePresets", "assets"} & set(attrs))
+        if "sceneEdits" in attrs and replanning:
+            raise serializers.ValidationError({"sceneEdits": [
+                f"Send scene edits on their own or with `scenes`; {', '.join(replanning)} plan the whole "
+                "storyboard again."
+            ]})
+        return attrs
+
+    def scene_edits(self) -> list[SceneEdit] | None:
+        if "sceneEdits" not in self.validated_data:
+            return None
+        return [SceneEditSerializer().to_edit(edit) for edit in self.validated_data["sceneEdits"]]
 
     def job_changes(self) -> dict[str, Any]:
         names = {"creativePrompt": "creative_prompt", "keywords": "keywords", "stylePresets": "style_presets"}
@@ -271,6 +320,11 @@ class StoryboardEntrySerializer(serializers.Serializer):
     imageUrl = MediaUrlField(source="image")
     description = serializers.CharField()
     prompt = serializers.CharField()
+    role = serializers.CharField(help_text="Where the scene sits in the ad: hook, beat, product, message or cta "
+                                           "(empty for scenes planned before roles existed).")
+    caption = serializers.CharField(max_length=CAPTION_MAX_CHARS, allow_blank=True,
+                                    help_text="On-screen copy (burned in when the job has captions), <= 60 chars.")
+    narration = serializers.CharField(allow_blank=True, help_text="This scene's voiceover line; may be empty.")
     timestamp = serializers.FloatField(source="start_seconds")
     duration = serializers.FloatField(source="duration_seconds")
     status = serializers.CharField()
@@ -316,6 +370,16 @@ class ClarificationSerializer(serializers.Serializer):
         return super().to_representation(clarification) if clarification else None
 
 
+class PlannerField(serializers.ChoiceField):
+    """Which planner built the storyboard: "llm" or "rules"; null until the brief is planned."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(choices=[("llm", "llm"), ("rules", "rules")], allow_null=True, **kwargs)
+
+    def to_representation(self, value: Any) -> str | None:
+        return value or None
+
+
 class JobSummarySerializer(serializers.Serializer):
     """What the job list shows per job; the job document extends it."""
 
@@ -346,6 +410,7 @@ class JobSerializer(JobSummarySerializer):
     storyboard = StoryboardEntrySerializer(source="scenes", many=True)
     results = ResultsSerializer(source="*")
     clarification = ClarificationSerializer(allow_null=True)
+    planner = PlannerField()
     voiceover = VoiceoverSerializer(allow_null=True)
     pollAfter = PollAfterField()
     callbackUrl = TextOrNullField(source="callback_url", help_text="Where status changes are POSTed (null: none).")

@@ -319,6 +319,11 @@ def visual_prompt(subject: str, *, camera: str, light: str, context: BrandContex
     return tidy(scrub_forbidden(" ".join(tidy(part) for part in parts), context.avoid))
 
 
+def prompt_for_description(description: str, context: BrandContext) -> str:
+    """The visual prompt for a scene description written by the marketer (a storyboard edit)."""
+    return visual_prompt(description, camera="", light=_light_for(description), context=context)
+
+
 def clean_copy(text: str, context: BrandContext, *, caption: bool = False) -> str:
     """Forbidden elements and do-not-mention topics never reach captions or narration."""
     cleaned = tidy(scrub_forbidden(text, context.avoid))
