@@ -187,9 +187,12 @@ def demo(port: int) -> None:
     job = _poll(api, job_id, {"storyboard_complete", "needs_clarification", "failed"}, timeout=300)
     if job["status"] != "storyboard_complete":
         sys.exit(f"storyboard ended {job['status']}: {job['error'] or job['clarification']}")
+    print(f"storyboard ({job['planner']} planner):")
     for scene in job["storyboard"]:
-        print(f"  scene {scene['sceneNumber']} @{scene['timestamp']:>4.0f}s {scene['duration']:.0f}s  "
-              f"{scene['description']}")
+        print(f"  scene {scene['sceneNumber']} @{scene['timestamp']:>4.0f}s {scene['duration']:.0f}s "
+              f"[{scene['role'] or '-'}]  {scene['description']}")
+        spoken = f"   narration: {scene['narration']}" if scene["narration"] else ""
+        print(f"      caption: \"{scene['caption']}\"{spoken}")
     status, rendered = api.call("POST", f"/api/v2/jobs/{job_id}/render")
     if status != 202:
         sys.exit(f"render failed: {status} {rendered}")
