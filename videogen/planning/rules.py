@@ -32,8 +32,9 @@ BEAT_CAMERAS = (
     "aerial shot", "handheld shot", "dolly shot", "over-the-shoulder shot", "slow-motion shot",
 )
 # "Close-up: the sole on granite" is a note for the camera, not copy for the viewer.
-_SHOT_LABEL = re.compile(r"^(?:extreme\s+)?(?:close-?up|wide(?: shot)?|aerial(?: shot)?|macro|pov|overhead|"
-                         r"(?:medium|establishing|hero|detail|tracking)\s+shot)\s*(?:of\s+)?[:,-]?\s*", re.I)
+_SHOT_LABEL = re.compile(r"^(?:an?\s+)?(?:extreme\s+)?(?:close-?up|wide(?: shot)?|aerial(?: shot)?|macro|pov|"
+                         r"overhead|(?:medium|establishing|hero|detail|tracking)\s+shot)\s*(?:of|on)?\s*[:,-]?\s*",
+                         re.I)
 _CAMERA_WORDS = re.compile(r"\b(close-?up|wide shot|aerial|drone|macro|tracking|pov|overhead|low angle|low-angle)\b",
                            re.I)
 LIGHTS = (

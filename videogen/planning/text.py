@@ -91,12 +91,19 @@ def word_budget(seconds: float) -> int:
 
 
 def fit_spoken(text: str, seconds: float) -> str:
-    """One spoken sentence that fits the scene's seconds, cut at a word boundary if it must be."""
+    """One spoken sentence that fits the scene's seconds: shortened at a phrase boundary ("Friends cheer
+    as she crosses the line" -> "Friends cheer."), cut at a word only when no boundary fits."""
     sentence = as_sentence(text)
     budget = word_budget(seconds)
     words = sentence.split()
     if len(words) <= budget:
         return sentence
+    head = _PHRASE_BREAK.split(sentence.rstrip(".!?"), maxsplit=1)[0]
+    if 2 <= count_words(head) <= budget:
+        return as_sentence(head)
+    cuts = [m.start() for m in _PREPOSITION.finditer(sentence) if 3 <= count_words(sentence[: m.start()]) <= budget]
+    if cuts:
+        return as_sentence(sentence[: cuts[-1]])
     words = words[:budget]
     while len(words) > 1 and words[-1].lower().strip(",.;:!?") in DANGLING:
         words.pop()
