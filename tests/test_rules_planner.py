@@ -8,7 +8,7 @@ import re
 import pytest
 
 from videogen.planning.rules import RulesPlanner
-from videogen.planning.text import CAPTION_MAX_CHARS, short_caption, tidy
+from videogen.planning.text import CAPTION_MAX_CHARS, fit_spoken, short_caption, tidy
 from videogen.prompts import BrandContext, PromptTooThin
 
 BRAND = BrandContext(
@@ -259,3 +259,19 @@ def test_long_captions_are_shortened_at_a_phrase_boundary(text, expected):
 ])
 def test_tidy_joins(raw, clean):
     assert tidy(raw) == clean
+
+
+@pytest.mark.parametrize(("line", "seconds", "spoken"), [
+    ("Friends cheer as she crosses the finish line", 3, "Friends cheer."),
+    ("Lace up new sneakers at dawn", 6, "Lace up new sneakers at dawn."),
+])
+def test_spoken_lines_that_run_long_are_shortened_at_a_phrase_boundary(line, seconds, spoken):
+    assert fit_spoken(line, seconds) == spoken
+
+
+def test_camera_notes_stay_out_of_captions(plan_for):
+    plan = plan_for("Scene 1: a runner at dawn. Scene 2: A close-up of the recycled-material sole hitting wet "
+                    "pavement. Scene 3: friends cheer.", 15)
+
+    assert plan.scenes[1].caption == "The recycled-material sole hitting wet pavement"
+    assert "close-up" in plan.scenes[1].description.lower()
