@@ -312,11 +312,12 @@ def test_rerun_failed_exports_twice_has_nothing_to_do_the_second_time(finished_j
 def test_rerun_failed_exports_keeps_the_error_when_the_export_fails_again(finished_job_missing_exports, monkeypatch):
     from videogen import ops
     from videogen.media.ffmpeg import MediaError
+    from videogen.pipeline import exports
 
     def broken(*args, **kwargs):
         raise MediaError("encoder crashed")
 
-    monkeypatch.setitem(ops._EXPORTERS, "gif", broken)
+    monkeypatch.setitem(exports.EXPORTERS, "gif", broken)
     job, variation = finished_job_missing_exports
 
     outcome = ops.rerun_failed_exports(job.pk)

@@ -10,7 +10,7 @@ from django.core.files.storage import default_storage
 from tests.jobs import generate_body
 from videogen.media.ffmpeg import MediaError, probe
 from videogen.models import JobEvent, JobStatus, Prediction, SceneStatus, VideoJob
-from videogen.pipeline import render, storyboard
+from videogen.pipeline import exports, render, storyboard
 from videogen.pipeline.storyboard import run_storyboard_step
 from videogen.providers.base import ProviderError
 from videogen.providers.local import LocalProvider
@@ -144,7 +144,7 @@ def test_a_failed_export_format_is_reported_and_does_not_fail_the_job(api, tenan
         attempts.append(1)
         raise MediaError("palettegen exploded")
 
-    monkeypatch.setattr(render, "export_gif", broken_gif)
+    monkeypatch.setitem(exports.EXPORTERS, "gif", broken_gif)
     tasks.drain()
     body = api.get(f"/api/v2/jobs/{job.pk}").json()
     assert body["status"] == "completed"

@@ -15,9 +15,7 @@ from django.utils import timezone
 
 from videogen import metrics
 from videogen.models import BudgetSettings, CostEntry, VideoJob
-
-# Still read as costs.* by the pipeline's storyboard and render steps; they move to videogen.pricing.
-from videogen.pricing import HD_IMAGE_PRICE, VARIANCE_ALERT_RATIO, image_price, wants_upscale  # noqa: F401
+from videogen.pricing import VARIANCE_ALERT_RATIO
 
 logger = logging.getLogger(__name__)
 

@@ -7,27 +7,22 @@ ops can do nothing a worker could not: an illegal move is refused, never forced.
 from __future__ import annotations
 
 import logging
-import shutil
 from dataclasses import dataclass, field
 
 from django.utils import timezone
 
 from config.logging import bind_job_context
 from videogen import metrics, services
-from videogen.media.exports import export_gif, export_thumbnail, export_webm, export_with_retry
-from videogen.media.ffmpeg import MediaError, probe
+from videogen.media.ffmpeg import MediaError
 from videogen.models import JobEvent, JobStatus, SceneStatus, Variation, VariationStatus, VideoJob
+from videogen.pipeline.exports import EXPORTERS, export_error, export_formats
 from videogen.pipeline.queue import enqueue_on_commit
 from videogen.pipeline.state import ALLOWED_FROM, REFINABLE, bump_version, record_event
-from videogen.providers.policy import EXPORT_RETRIES, EXPORT_TIMEOUT_SECONDS
-from videogen.storage import local_copy, output_name, save_file, work_dir
 
 logger = logging.getLogger(__name__)
 
 RERUN_EXPORTS_TASK = "videogen.ops.rerun_failed_exports"
-EXPORT_FORMATS = ("gif", "webm", "thumbnail")
-_EXPORTERS = {"gif": export_gif, "webm": export_webm, "thumbnail": export_thumbnail}
-_SUFFIXES = {"gif": ".gif", "webm": ".webm", "thumbnail": ".jpg"}
+EXPORT_FORMATS = tuple(EXPORTERS)  # gif, webm, thumbnail
 FINISHED = (JobStatus.COMPLETED, JobStatus.PARTIALLY_COMPLETED)
 CAN_MARK_FAILED = ALLOWED_FROM[JobStatus.FAILED]
 
@@ -136,31 +131,17 @@ def rerun_failed_exports(job_id: int, request_id: str = "") -> dict[int, dict[st
 
 
 def _reexport(job: VideoJob, variation: Variation, formats: list[str]) -> dict[str, str]:
-    """Same exporters, retry policy and storage names as the render stage's exports."""
+    """Same routine as the render stage's exports (pipeline.exports), for the formats that failed."""
     errors = dict(variation.export_errors or {})
-    stored: dict[str, str] = {}
-    outcome: dict[str, str] = {}
-    folder = work_dir("reexport-")
     try:
-        with local_copy(variation.video.name) as mp4:
-            duration = probe(mp4, count_frames=False).duration
-            for fmt in formats:
-                target = folder / f"out{_SUFFIXES[fmt]}"
-                kwargs = {"at_seconds": min(1.0, duration / 2)} if fmt == "thumbnail" else {}
-                try:
-                    export_with_retry(_EXPORTERS[fmt], mp4, target, retries=EXPORT_RETRIES,
-                                      timeout=EXPORT_TIMEOUT_SECONDS, **kwargs)
-                    stored[fmt] = save_file(output_name(job.pk, variation.index, fmt), target)
-                    errors.pop(fmt, None)
-                    outcome[fmt] = "ok"
-                except MediaError as exc:
-                    errors[fmt] = outcome[fmt] = f"{fmt} export failed: {str(exc)[:300]}"
-                    metrics.EXPORT_FAILURES_TOTAL.labels(format=fmt).inc()
+        exported = export_formats(job.pk, variation.index, variation.video.name, formats)
     except MediaError as exc:  # the MP4 itself cannot be read: nothing to export from
-        outcome = {fmt: f"{fmt} export failed: {str(exc)[:300]}" for fmt in formats}
+        outcome = {fmt: export_error(fmt, exc) for fmt in formats}
         stored, errors = {}, {**errors, **outcome}
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        stored = exported.stored
+        errors = {fmt: message for fmt, message in errors.items() if fmt not in stored} | exported.errors
+        outcome = {fmt: exported.errors.get(fmt, "ok") for fmt in formats}
     # Only the variation we read is updated: a render or refine started meanwhile replaced it.
     updated = Variation.objects.filter(pk=variation.pk, run=variation.run, status=VariationStatus.COMPLETED).update(
         export_errors=errors, updated_at=timezone.now(), **stored

@@ -16,20 +16,24 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
 
-from videogen import metrics
+from videogen import costs, metrics
 from videogen.models import Prediction, Scene, Variation, VideoJob
 from videogen.pipeline import wakes
 from videogen.pipeline.state import record_event
 from videogen.providers import circuit
 from videogen.providers.base import PredictionResult, Provider, ProviderError
 from videogen.providers.policy import prediction_policy
+from videogen.storage import work_dir
 
 logger = logging.getLogger(__name__)
 P = Prediction.Status
@@ -258,3 +262,36 @@ def _cancel_all(in_flight, provider: Provider, reason: str) -> int:
         prediction.save(update_fields=["status", "completed_at", "error", "updated_at"])
         cancelled += 1
     return cancelled
+
+
+def collect_output(
+    job: VideoJob, prediction: Prediction, provider: Provider, *, filename: str, check: Callable[[Path], object],
+    kind: str, price: Decimal, description: str, store: Callable[[Path], object],
+) -> bool:
+    """Takes a succeeded prediction's output: downloads it, checks it, books its cost, then stores it.
+
+    The cost is booked before `store` marks the scene or clip done: a crash in between collects
+    again, and the ledger refuses a second entry for the same prediction. An output that cannot be
+    downloaded or fails `check` fails this attempt (the retry policy takes over); nothing is booked.
+    Returns whether the output was stored.
+    """
+    folder = work_dir("collect-")
+    try:
+        result = PredictionResult(external_id=prediction.external_id, status="succeeded",
+                                  output_url=prediction.output_url)
+        path = provider.download(result, folder / filename)
+        check(path)
+    except Exception as exc:  # noqa: BLE001 - a bad output fails this attempt, not the worker
+        logger.warning("job %s: unusable provider output %s: %s", job.pk, prediction.external_id, exc)
+        Prediction.objects.filter(pk=prediction.pk).update(
+            status=P.FAILED, error=f"unusable output: {exc}"[:2000], completed_at=timezone.now()
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+        return False
+    try:
+        costs.record_cost(job=job, kind=kind, amount=price, prediction=prediction, description=description)
+        Prediction.objects.filter(pk=prediction.pk).update(cost=price)
+        store(path)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return True

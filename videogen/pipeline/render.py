@@ -8,15 +8,15 @@ from __future__ import annotations
 import logging
 import shutil
 from contextlib import ExitStack
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from videogen import costs, metrics
+from videogen import metrics, pricing
 from videogen.media.assemble import AudioBed, EndCard, OnScreen, VoiceLine, assemble
-from videogen.media.exports import export_gif, export_thumbnail, export_webm, export_with_retry
 from videogen.media.ffmpeg import MediaError, probe
 from videogen.media.layout import end_card_seconds, safe_zone
 from videogen.models import (
@@ -33,11 +33,11 @@ from videogen.models import (
 from videogen.pipeline import creative, progress
 from videogen.pipeline.concurrency import run_parallel
 from videogen.pipeline.context import brand_context, frame_size, variation_seed
-from videogen.pipeline.predictions import advance_prediction, cancel_in_flight, input_hash
+from videogen.pipeline.exports import export_formats
+from videogen.pipeline.predictions import advance_prediction, cancel_in_flight, collect_output, input_hash
 from videogen.pipeline.state import IllegalTransition, bump_version, record_event, report_progress, transition
 from videogen.providers import get_provider
-from videogen.providers.base import ClipSpec, PredictionResult, Provider, UpscaleSpec
-from videogen.providers.policy import EXPORT_RETRIES, EXPORT_TIMEOUT_SECONDS
+from videogen.providers.base import ClipSpec, Provider, UpscaleSpec
 from videogen.storage import clip_name, local_copy, output_name, save_file, work_dir
 
 logger = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ def run_variation_step(job_id: int, index: int, run: int) -> bool:
         if variation.status == V.FAILED or not _still_rendering(job):
             finalize_job(job_id, run)
             return True
-    if costs.wants_upscale(job.style_presets) and "upscale" not in (variation.export_errors or {}):
+    if pricing.wants_upscale(job.style_presets) and "upscale" not in (variation.export_errors or {}):
         if not _advance_upscale(job, variation, provider):
             return False
     _export(job, variation)
@@ -156,29 +156,13 @@ def _report_clip_progress(job: VideoJob, variation: Variation) -> None:
     _set_variation_progress(job, variation, CLIPS_SHARE * done // max(1, len(scenes)))
 
 
-def _collect(job: VideoJob, prediction: Prediction, provider: Provider, name: str, *, kind: str, price,
+def _collect(job: VideoJob, prediction: Prediction, provider: Provider, name: str, *, kind: str, price: Decimal,
              description: str) -> bool:
-    """Downloads a succeeded prediction's video, checks it decodes, books its cost, stores it at `name`."""
-    folder = work_dir("clip-")
-    try:
-        result = PredictionResult(external_id=prediction.external_id, status="succeeded",
-                                  output_url=prediction.output_url)
-        path = provider.download(result, folder / "output.mp4")
-        probe(path, count_frames=False)
-    except Exception as exc:  # noqa: BLE001 - a bad output fails this attempt; the retry policy takes over
-        logger.warning("job %s: unusable provider output %s: %s", job.pk, prediction.external_id, exc)
-        Prediction.objects.filter(pk=prediction.pk).update(
-            status=Prediction.Status.FAILED, error=f"unusable output: {exc}"[:2000], completed_at=timezone.now()
-        )
-        shutil.rmtree(folder, ignore_errors=True)
-        return False
-    try:
-        costs.record_cost(job=job, kind=kind, amount=price, prediction=prediction, description=description)
-        Prediction.objects.filter(pk=prediction.pk).update(cost=price)
-        save_file(name, path)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    return True
+    """Takes a succeeded prediction's video (it must decode) and stores it at `name`."""
+    return collect_output(
+        job, prediction, provider, filename="output.mp4", check=lambda path: probe(path, count_frames=False),
+        kind=kind, price=price, description=description, store=lambda path: save_file(name, path),
+    )
 
 
 LOGO_MAX_BYTES = 5 * 1024 * 1024
@@ -331,34 +315,17 @@ def _export(job: VideoJob, variation: Variation) -> None:
     if Variation.objects.filter(pk=variation.pk).exclude(status=V.EXPORTING).update(status=V.EXPORTING):
         bump_version(job.pk)
     report_progress(job.pk, run=job.run, stage="exporting_formats")
-    errors = dict(variation.export_errors or {})
     wanted = [fmt for fmt in ("gif", "webm") if fmt in (job.export_formats or [])]
-    exporters = {"gif": export_gif, "webm": export_webm, "thumbnail": export_thumbnail}
-    fields: dict[str, str] = {}
-    folder = work_dir("export-")
-    try:
-        with local_copy(variation.video.name) as mp4:
-            info = probe(mp4, count_frames=False)
-            for kind in [*wanted, "thumbnail"]:
-                if not _still_rendering(job):
-                    return
-                suffix = {"gif": ".gif", "webm": ".webm", "thumbnail": ".jpg"}[kind]
-                target = folder / f"out{suffix}"
-                kwargs = {"at_seconds": min(1.0, info.duration / 2)} if kind == "thumbnail" else {}
-                try:
-                    export_with_retry(exporters[kind], mp4, target, retries=EXPORT_RETRIES,
-                                      timeout=EXPORT_TIMEOUT_SECONDS, **kwargs)
-                    fields[kind] = save_file(output_name(job.pk, variation.index, kind), target)
-                except MediaError as exc:
-                    # Skip the failed format, keep serving the MP4.
-                    errors[kind] = f"{kind} export failed: {str(exc)[:300]}"
-                    metrics.EXPORT_FAILURES_TOTAL.labels(format=kind).inc()
-                    record_event(job.pk, "export_failed", errors[kind], variation=variation.index, format=kind)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    exported = export_formats(job.pk, variation.index, variation.video.name, [*wanted, "thumbnail"],
+                              keep_going=lambda: _still_rendering(job))
+    if exported.stopped:
+        return
+    for fmt, message in exported.errors.items():  # skipped formats; the MP4 is still served
+        record_event(job.pk, "export_failed", message, variation=variation.index, format=fmt)
     Variation.objects.filter(pk=variation.pk, run=variation.run).update(
-        status=V.COMPLETED, percentage=100, duration_seconds=round(info.duration, 3), export_errors=errors,
-        updated_at=timezone.now(), **fields,
+        status=V.COMPLETED, percentage=100, duration_seconds=round(exported.duration, 3),
+        export_errors={**(variation.export_errors or {}), **exported.errors}, updated_at=timezone.now(),
+        **exported.stored,
     )
     bump_version(job.pk)
     _set_variation_progress(job, variation, 100)

@@ -7,7 +7,6 @@ each call moves every unfinished scene one step and writes progress as images la
 from __future__ import annotations
 
 import logging
-import shutil
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -17,19 +16,19 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from videogen import costs, metrics
+from videogen import metrics, pricing
 from videogen.models import Asset, CostEntry, JobStatus, Prediction, Scene, SceneImageCache, SceneStatus, VideoJob
 from videogen.pipeline import progress
 from videogen.pipeline.concurrency import run_parallel
 from videogen.pipeline.context import brand_context, frame_size, scene_seed
 from videogen.pipeline.planning import advance_plan
-from videogen.pipeline.predictions import advance_prediction, input_hash
+from videogen.pipeline.predictions import advance_prediction, collect_output, input_hash
 from videogen.pipeline.state import IllegalTransition, bump_version, record_event, report_progress, transition
 from videogen.prompts import PromptTooThin
 from videogen.providers import get_provider
 from videogen.providers.base import ImageSpec, Provider
 from videogen.providers.policy import PARSE_TIMEOUT_SECONDS
-from videogen.storage import local_copy, save_file, storyboard_image_name, work_dir
+from videogen.storage import local_copy, save_file, storyboard_image_name
 
 logger = logging.getLogger(__name__)
 SECONDS_PER_IMAGE_GUESS = 8  # a flux-schnell image's average duration
@@ -100,7 +99,7 @@ def image_spec(job: VideoJob, scene: Scene) -> ImageSpec:
     return ImageSpec(
         prompt=scene.prompt, negative_prompt=scene.negative_prompt, aspect_ratio=job.aspect_ratio,
         width=width, height=height, seed=scene_seed(job.pk, scene.number, scene.run),
-        hd=costs.image_price(job.style_presets) == costs.HD_IMAGE_PRICE, scene_number=scene.number,
+        hd=pricing.image_price(job.style_presets) == pricing.HD_IMAGE_PRICE, scene_number=scene.number,
         description=scene.description, palette=context.palette, brand_name=context.brand_name,
     )
 
@@ -137,34 +136,17 @@ def _advance_scene(job: VideoJob, scene: Scene, provider: Provider) -> None:
     _collect_image(job, scene, step.prediction, provider, model, key, hd=spec.hd)
 
 
-def _collect_image(job, scene, prediction, provider, model, key, *, hd: bool) -> None:
-    from videogen.providers.base import PredictionResult
-
-    folder = work_dir("scene-")
-    try:
-        downloaded = provider.download(
-            PredictionResult(external_id=prediction.external_id, status="succeeded", output_url=prediction.output_url),
-            folder / f"scene_{scene.number}",
-        )
-        _verify_image(downloaded)
-    except Exception as exc:  # noqa: BLE001 - a bad output fails this attempt, not the worker
-        logger.warning("scene %s of job %s: unusable output: %s", scene.number, job.pk, exc)
-        Prediction.objects.filter(pk=prediction.pk).update(
-            status=Prediction.Status.FAILED, error=f"unusable output: {exc}"[:2000], completed_at=timezone.now()
-        )
-        shutil.rmtree(folder, ignore_errors=True)
-        return
-    try:
-        # Book before marking the scene done: a crash in between re-collects, and the ledger
-        # refuses a second entry for the same prediction.
-        price = provider.image_cost(hd)
-        costs.record_cost(job=job, kind=CostEntry.Kind.STORYBOARD, amount=price, prediction=prediction,
-                          description=f"scene {scene.number} image ({model})")
-        Prediction.objects.filter(pk=prediction.pk).update(cost=price)
-        name = _store_scene_image(job, scene, downloaded)
+def _collect_image(job: VideoJob, scene: Scene, prediction: Prediction, provider: Provider, model: str, key: str,
+                   *, hd: bool) -> None:
+    def store(path: Path) -> None:
+        name = _store_scene_image(job, scene, path)
         SceneImageCache.objects.update_or_create(key=key, defaults={"model": model, "image": name})
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+
+    collect_output(
+        job, prediction, provider, filename=f"scene_{scene.number}", check=_verify_image,
+        kind=CostEntry.Kind.STORYBOARD, price=provider.image_cost(hd),
+        description=f"scene {scene.number} image ({model})", store=store,
+    )
 
 
 def _verify_image(path: Path) -> None:
