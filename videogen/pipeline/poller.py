@@ -186,12 +186,13 @@ def reclaim_expired_leases(report: TickReport) -> None:
     """A lease past its expiry belongs to a worker that died mid-step: free it and wake the step now."""
     now = timezone.now()
     expired = Q(lease_expires_at__lt=now)
-    report.reclaimed += VideoJob.objects.filter(expired, status=JobStatus.GENERATING_STORYBOARD).update(
-        lease_owner="", lease_expires_at=None, wake_at=now
-    )
-    report.reclaimed += Variation.objects.filter(
-        expired, status__in=UNFINISHED_VARIATION, job__status=JobStatus.GENERATING_VIDEO
-    ).update(lease_owner="", lease_expires_at=None, wake_at=now)
+    reclaimable = [
+        VideoJob.objects.filter(expired, status=JobStatus.GENERATING_STORYBOARD),
+        Variation.objects.filter(expired, status__in=UNFINISHED_VARIATION, job__status=JobStatus.GENERATING_VIDEO),
+    ]
+    for rows in reclaimable:
+        if rows.exists():  # read first: an UPDATE takes SQLite's write lock even when it matches nothing
+            report.reclaimed += rows.update(lease_owner="", lease_expires_at=None, wake_at=now)
     if report.reclaimed:
         logger.warning("watchdog: took back %s lease(s) of stopped workers", report.reclaimed)
 
@@ -214,10 +215,10 @@ def enqueue_due(report: TickReport) -> None:
             enqueue(RENDER_VARIATION, job_id, index, run, request_id=request_id)
             report.enqueued += 1
     # Wake-ups of work that ended meanwhile (cancelled, completed) would only sit in the index.
-    VideoJob.objects.filter(wake_at__isnull=False).exclude(status=JobStatus.GENERATING_STORYBOARD).update(
-        wake_at=None
-    )
-    Variation.objects.filter(wake_at__isnull=False).exclude(status__in=UNFINISHED_VARIATION).update(wake_at=None)
+    for stale in (VideoJob.objects.filter(wake_at__isnull=False).exclude(status=JobStatus.GENERATING_STORYBOARD),
+                  Variation.objects.filter(wake_at__isnull=False).exclude(status__in=UNFINISHED_VARIATION)):
+        if stale.exists():
+            stale.update(wake_at=None)
 
 
 def lost_work(now=None) -> tuple[list[VideoJob], list[Variation]]:

@@ -39,7 +39,6 @@ def _advance(step: Callable[[], bool], model: type[Model], pk: int) -> bool:
     """
     deadline = time.monotonic() + settings.STEP_BUDGET_SECONDS
     while True:
-        wakes.clear_wake(model, pk)
         if step():
             return True
         if wakes.is_waiting(model, pk):

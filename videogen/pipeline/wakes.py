@@ -38,11 +38,6 @@ def take_due_wake(model: type[Model], pk: int) -> bool:
     return bool(model.objects.filter(pk=pk, wake_at__lte=timezone.now()).update(wake_at=None))
 
 
-def clear_wake(model: type[Model], pk: int) -> None:
-    """The step is about to run: every reason to wait is re-derived by it (and set again if still true)."""
-    model.objects.filter(pk=pk, wake_at__isnull=False).update(wake_at=None)
-
-
 def has_predictions_in_flight(model: type[Model], pk: int) -> bool:
     """Predictions of the owner's current run still in flight (an older run's do not hold a new run up)."""
     in_flight = Prediction.objects.filter(status__in=IN_FLIGHT)
@@ -52,12 +47,17 @@ def has_predictions_in_flight(model: type[Model], pk: int) -> bool:
 
 
 def is_waiting(model: type[Model], pk: int) -> bool:
-    """True when the owner has a reason to stop now: a prediction in flight or a wake-up in the future.
+    """After a step: True when the owner has a reason to stop now (a wake-up in the future, or a
+    prediction in flight and no wake-up due).
 
-    False means the last step made progress and there is more to do at once (the brief was just
-    parsed; a due wake-up arrived while the step ran).
+    False means there is more to do at once: the step made progress without leaving a reason to wait
+    (the brief was just parsed), or a wake-up fell due while it ran (it is taken here: the caller runs
+    the step again).
     """
     wake_at = model.objects.filter(pk=pk).values_list("wake_at", flat=True).first()
     if wake_at is not None:
-        return wake_at > timezone.now()
+        if wake_at > timezone.now():
+            return True
+        model.objects.filter(pk=pk, wake_at=wake_at).update(wake_at=None)
+        return False
     return has_predictions_in_flight(model, pk)
