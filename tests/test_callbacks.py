@@ -238,3 +238,23 @@ def test_the_job_console_lists_each_delivery_attempt(admin_client, tenant, secre
     section = page[page.index('id="callbacks"'):page.index('id="predictions"')]
     assert "HTTP 500" in section and "HTTP 204" in section
     assert "#1" in section and "#2" in section and "delivered" in section
+
+
+def test_a_later_status_change_waits_until_the_earlier_one_is_delivered(tenant, secret, receiver, tasks):
+    hook = receiver(500, 200)
+    job = job_calling_back(tenant, hook.url)
+    state.transition(job.pk, JobStatus.STORYBOARD_COMPLETE)
+    state.transition(job.pk, JobStatus.GENERATING_VIDEO, new_run=True)
+    first, second = CallbackDelivery.objects.filter(job=job).order_by("version")
+    tasks.queued.clear()
+
+    assert callbacks.deliver_callback(second.pk) == "waiting"  # its task ran first: it must not overtake
+    assert callbacks.deliver_callback(first.pk) == "pending"  # the receiver answered 500
+    assert callbacks.deliver_callback(second.pk) == "waiting"
+    assert callbacks.deliver_callback(first.pk, now=timezone.now() + timedelta(minutes=2)) == "delivered"
+    assert [args for _, args, _ in tasks.queued] == [(second.pk,)]  # the earlier one queues the next
+    tasks.drain()
+
+    posted = [(headers["x-videogen-job-version"], json.loads(body)["job"]["status"]) for headers, body in hook.requests]
+    assert posted == [(str(first.version), "storyboard_complete"), (str(first.version), "storyboard_complete"),
+                      (str(second.version), "generating_video")]

@@ -5,6 +5,7 @@ delivery row is written in the transition's transaction, so no change is lost ev
 dies right after). Header `X-Videogen-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret,
 "<t>.<raw body>")>` with the client's callback secret. Anything but a 2xx is retried with backoff
 for CALLBACK_RETRY_HOURS (24 h); each try is a `CallbackAttempt` row, shown in the admin job console.
+A job's deliveries go out in the order of its status changes: one waits while an earlier one is pending.
 
 Only https URLs whose host resolves to public addresses are accepted (at /generate) and contacted
 (at every attempt, against DNS rebinding: the request goes to the address just vetted, with the
@@ -151,6 +152,12 @@ def deliver_callback(delivery_id: int, now: datetime | None = None, **_: Any) ->
     if not claimed:
         return "not_due"
     delivery = CallbackDelivery.objects.select_related("job__client").get(pk=delivery_id)
+    if CallbackDelivery.objects.filter(job_id=delivery.job_id, version__lt=delivery.version,
+                                       state=CallbackDelivery.State.PENDING).exists():
+        # In order per job: an earlier status change is still on its way; when it is delivered (or
+        # given up) it queues this one (the sweeper would too).
+        CallbackDelivery.objects.filter(pk=delivery_id).update(claimed_until=None)
+        return "waiting"
     number = delivery.attempts + 1
     started = time.monotonic()
     status_code, error = _send(delivery, delivery.job.client.callback_secret)
@@ -174,7 +181,18 @@ def deliver_callback(delivery_id: int, now: datetime | None = None, **_: Any) ->
         )
     logger.info("callback_attempt job_id=%s delivery=%s attempt=%s status=%s state=%s", delivery.job_id,
                 delivery_id, number, status_code or error[:80], state)
+    if state != CallbackDelivery.State.PENDING:
+        _queue_next(delivery.job_id, delivery.version)
     return state
+
+
+def _queue_next(job_id: int, after_version: int) -> None:
+    following = (
+        CallbackDelivery.objects.filter(job_id=job_id, version__gt=after_version, state=CallbackDelivery.State.PENDING)
+        .order_by("version").values_list("pk", "next_attempt_at").first()
+    )
+    if following is not None and following[1] is not None and following[1] <= timezone.now():
+        _enqueue(following[0])
 
 
 def _send(delivery: CallbackDelivery, secret: str) -> tuple[int | None, str]:
@@ -194,6 +212,8 @@ def _send(delivery: CallbackDelivery, secret: str) -> tuple[int | None, str]:
         "Host": host_header,
         "X-Videogen-Event": delivery.event,
         "X-Videogen-Delivery": str(delivery.pk),
+        # The job's version at this status change: deliveries of one job arrive in this order.
+        "X-Videogen-Job-Version": str(delivery.version),
         SIGNATURE_HEADER: signature(secret, int(time.time()), body),
     }
     error = "No address to send to."
