@@ -1,7 +1,8 @@
 # One image, two kinds of process (docs/operations.md is the runbook). `.env` comes from .env.example:
 #
 #   web     docker run -p 8000:8000 --env-file .env videogen
-#           (the default CMD: gunicorn serving the API, admin, /metrics, /healthz, /readyz)
+#           (the default CMD: gunicorn running uvicorn workers (ASGI) serving the API, admin, the
+#           live-update streams, /metrics, /healthz, /readyz)
 #   worker  docker run --env-file .env videogen python manage.py qcluster
 #           (django-q2 task workers: storyboard, render, exports; run as many as you need)
 #   once    docker run --env-file .env videogen python manage.py migrate
@@ -41,5 +42,7 @@ RUN python manage.py collectstatic --noinput -v0 \
 USER app
 EXPOSE 8000
 
-# Exec form: gunicorn is PID 1 and receives SIGTERM for a graceful shutdown.
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60"]
+# Exec form: gunicorn is PID 1 and receives SIGTERM for a graceful shutdown. ASGI (uvicorn workers): an
+# open live-update stream is a coroutine, not a thread, so streams do not starve the API; sync views run in
+# threads. On shutdown open streams are closed after --graceful-timeout and EventSource reconnects.
+CMD ["gunicorn", "config.asgi:application", "--worker-class", "uvicorn_worker.UvicornWorker", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60", "--graceful-timeout", "20"]

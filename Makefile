@@ -38,8 +38,9 @@ lint: venv
 	$(LINT_IMPORTS)
 	$(PY) -m ruff format --check .
 
+# ASGI like production (runserver is WSGI: live-update streams would be buffered there).
 run: migrate
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	$(PY) -m uvicorn config.asgi:application --host 127.0.0.1 --port $(PORT) --reload
 
 worker: migrate
 	$(PY) manage.py qcluster

@@ -39,6 +39,7 @@ const generate: GenerateBody = {
   },
   exportFormats: ["mp4", "gif", "webm"],
   captions: true,
+  callbackUrl: "https://hooks.example.com/videogen",
 };
 // A voiceover without a script reads the scenes' narration and the CTA.
 const narrated: GenerateBody["audioControls"] = { voiceover: { enabled: true } };
@@ -108,6 +109,23 @@ function describe(job: Job): string[] {
   return lines;
 }
 
+// --- Live updates: the job document's signed eventsUrl opens its Server-Sent Events stream -------
+// (EventSource sends no Authorization header); each `job` event's data is the same job document.
+type EventsPath = paths["/api/v2/jobs/{job_id}/events"]["get"];
+type StreamContent = EventsPath["responses"][200]["content"];
+const streamType: keyof StreamContent = "text/event-stream";
+function follow(job: Job, onJob: (next: Job) => void): { url: string; callbackUrl: string | null; open: () => void } {
+  const url: string = job.eventsUrl;
+  const callbackUrl: string | null = job.callbackUrl;
+  const open = () => {
+    const source = new EventSource(url);
+    source.addEventListener("job", (event: MessageEvent<string>) => onJob(JSON.parse(event.data) as Job));
+  };
+  return { url, callbackUrl, open };
+}
+// @ts-expect-error -- every job document has its eventsUrl
+const noEvents: Job["eventsUrl"] = null;
+
 // --- POST /api/v2/jobs/{job_id}/refine ----------------------------------------------------------
 type RefineBody = JsonBody<"/api/v2/jobs/{job_id}/refine", "post">;
 const refineScenes: RefineBody = { scenes: [2, 3], creativePrompt: "Warmer light in scene 2" };
@@ -133,6 +151,6 @@ function explain(error: ApiError): string {
 }
 
 export {
-  afterGenerate, badRefine, describe, editScenes, editWithoutScene, explain, generate, minimal, narrated, refineAll,
-  refineScenes, wrongDuration,
+  afterGenerate, badRefine, describe, editScenes, editWithoutScene, explain, follow, generate, minimal, narrated,
+  noEvents, refineAll, refineScenes, streamType, wrongDuration,
 };

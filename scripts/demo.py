@@ -2,8 +2,8 @@
 """`make demo`: start the service (web + worker) and produce a real video through the HTTP API.
 
 Runs the whole flow the Next.js frontend runs — token, generate, poll the storyboard,
-render, poll the render, download — against a real gunicorn server and a real django-q2
-worker, with the offline provider. The server and the worker keep running afterwards so
+render, poll the render, download — against a real gunicorn server (uvicorn workers: ASGI, as
+deployed) and a real django-q2 worker, with the offline provider. The server and the worker keep running afterwards so
 the admin, the API docs and /metrics can be explored; `make stop` ends them.
 """
 
@@ -156,8 +156,9 @@ def demo(port: int) -> None:
     if not any(_running(name) for name in ("web", "worker")):
         # One metrics directory per host, emptied before web and worker start (never while they run).
         subprocess.run([PYTHON, "manage.py", "reset_metrics"], cwd=ROOT, env=env, check=True)
-    _start("web", [str(Path(PYTHON).parent / "gunicorn"), "config.wsgi:application", "--bind",
-                   f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "--timeout", "120"], env)
+    _start("web", [str(Path(PYTHON).parent / "gunicorn"), "config.asgi:application", "--worker-class",
+                   "uvicorn_worker.UvicornWorker", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--timeout", "120"],
+           env)
     _start("worker", [PYTHON, "manage.py", "qcluster"], env)
     api = Api(f"http://127.0.0.1:{port}")
     _wait_ready(api)

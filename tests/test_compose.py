@@ -80,7 +80,8 @@ def dockerfile_cmd() -> list[str]:
 def test_compose_runs_the_stores_a_one_off_migrate_the_web_and_the_worker(services):
     assert {"postgres", "redis", "s3", "s3-init", "migrate", "web", "worker"} <= set(services)
     assert services["web"]["command"] == dockerfile_cmd()
-    assert services["web"]["command"][:2] == ["gunicorn", "config.wsgi:application"]
+    assert services["web"]["command"][:4] == ["gunicorn", "config.asgi:application", "--worker-class",
+                                              "uvicorn_worker.UvicornWorker"]
     assert services["worker"]["command"] == ["python", "manage.py", "qcluster"]
     migrate = " ".join(services["migrate"]["command"])
     assert "manage.py migrate --noinput" in migrate and "manage.py reset_metrics" in migrate
