@@ -15,7 +15,7 @@ from PIL import Image
 from videogen.media.assemble import AudioBed, EndCard, OnScreen, VoiceLine, assemble
 from videogen.media.ffmpeg import ffmpeg_exe, probe
 from videogen.media.layout import SAFE_ZONES, Box, end_card_seconds, safe_zone
-from videogen.media.overlays import caption_band, composite_product, fit_words, render_caption
+from videogen.media.overlays import caption_band, caption_colours, composite_product, fit_words, render_caption
 from videogen.media.timeline import Window, caption_windows, place_voice_lines, plan_timeline
 from videogen.media.tts import estimate_speech_seconds, speakable
 
@@ -204,3 +204,12 @@ def test_the_product_is_composited_centred_in_the_safe_zone_with_its_shape(tmp_p
         corner = out.getpixel((box.x0 + 2, box.y0 + 2))  # transparent part of the cut-out: the frame shows
     assert centre == (250, 200, 20)
     assert abs(corner[2] - 120) < 30
+
+
+def test_each_variation_gets_its_own_readable_caption_plate():
+    from videogen.media.overlays import _contrast
+
+    styles = [caption_colours(PALETTE, variant) for variant in range(3)]
+    assert len({plate for plate, _ink, _edge in styles}) >= 2
+    for plate, ink, _edge in styles:
+        assert _contrast(plate, ink) >= 4.5

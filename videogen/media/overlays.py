@@ -60,21 +60,25 @@ def _contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
 
 def caption_colours(palette: list[str], variant: int = 0) -> tuple[tuple[int, int, int], tuple[int, int, int],
                                                                    tuple[int, int, int]]:
-    """(plate, ink, accent) from the brand palette with text contrast >= 4.5:1 (WCAG AA).
+    """(plate, ink, accent) from the brand palette, text contrast always >= 4.5:1 (WCAG AA).
 
-    The plate is a dark brand colour (the darkest, or the next one for other variations), the ink the
-    lightest brand colour when it reads well on it (else white), the accent the most colourful one.
+    Variation 1 sets light brand ink on the darkest brand colour; further variations take the brand's
+    most colourful tone, then its lightest, as the plate (with dark ink) where that still reads, so
+    each cut of the ad looks like its own.
     """
     colours = parse_palette(palette)
-    by_darkness = sorted(colours, key=_luminance)
-    dark = [c for c in by_darkness if _luminance(c) < 0.2] or [(16, 18, 28)]
-    plate = dark[variant % len(dark)]
-    light = max(colours, key=_luminance)
-    ink = light if _contrast(light, plate) >= 4.5 else (255, 255, 255)
-    if _contrast(ink, plate) < 4.5:
-        plate = (16, 18, 28)
+    darkest = min(colours, key=_luminance)
+    lightest = max(colours, key=_luminance)
     accent = max(colours, key=lambda c: max(c) - min(c))
-    return plate, ink, accent
+    dark = darkest if _luminance(darkest) < 0.2 else (16, 18, 28)
+    light = lightest if _contrast(lightest, dark) >= 4.5 else (255, 255, 255)
+    styles = [(dark, light)]
+    for plate in (accent, lightest):
+        if plate != dark and _contrast(plate, dark) >= 4.5 and (plate, dark) not in styles:
+            styles.append((plate, dark))
+    plate, ink = styles[variant % len(styles)]
+    edge = accent if plate != accent else dark
+    return plate, ink, edge
 
 
 def fit_words(text: str, max_width: float, px: int, min_px: int, max_lines: int) -> tuple[object, list[str], int]:

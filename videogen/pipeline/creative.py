@@ -16,6 +16,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db.models import Q
+from PIL import Image, ImageOps
 
 from videogen import costs
 from videogen.media.assemble import VoiceLine
@@ -77,10 +78,35 @@ def product_scene_numbers(scenes: list[Scene]) -> set[int]:
     return {scenes[-2].number if len(scenes) >= 2 else scenes[-1].number}
 
 
-def with_product(job: VideoJob, image_path: Path, product_path: Path, folder: Path) -> Path:
-    """The scene image with the product composited into the safe zone (the i2v input image)."""
+def clip_input_image(job: VideoJob, variation_index: int, image_path: Path, product_path: Path | None,
+                     folder: Path) -> Path:
+    """The picture a scene's clip animates: the storyboard image framed for this variation (1 as
+    generated, 2 mirrored, 3 punched in), with the product composited into the safe zone when given."""
+    framed = variation_framing(image_path, variation_index, folder)
+    if product_path is None:
+        return framed
     out = folder / "with_product.png"
-    composite_product(image_path, product_path, out, zone_for_size=frame_zone(job))
+    try:
+        composite_product(framed, product_path, out, zone_for_size=frame_zone(job))
+    except (OSError, ValueError) as exc:  # a broken product image must not cost the video
+        logger.warning("job %s: product image skipped: %s", job.pk, exc)
+        return framed
+    return out
+
+
+def variation_framing(image_path: Path, variation_index: int, folder: Path) -> Path:
+    """Another cut of the same storyboard: variation 2 is mirrored, 3 is a tighter crop."""
+    if variation_index <= 1:
+        return image_path
+    with Image.open(image_path) as source:
+        image = ImageOps.exif_transpose(source).convert("RGB")
+    if variation_index % 2 == 0:
+        image = ImageOps.mirror(image)
+    else:
+        w, h = image.size
+        image = image.crop((round(w * 0.07), round(h * 0.07), round(w * 0.93), round(h * 0.93))).resize((w, h))
+    out = folder / f"variation_{variation_index}.png"
+    image.save(out, "PNG")
     return out
 
 

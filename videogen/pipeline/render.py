@@ -121,16 +121,13 @@ def _advance_clips(job: VideoJob, variation: Variation, provider: Provider) -> b
 def _advance_clip(job: VideoJob, variation: Variation, scene: Scene, provider: Provider, failures: list,
                   seconds: float, product: Asset | None) -> None:
     with ExitStack() as stack:
-        image_path = stack.enter_context(local_copy(scene.image.name))
-        if product is not None:
-            # The product scene animates the generated frame with the client's product composited in.
-            folder = work_dir("product-")
-            stack.callback(shutil.rmtree, folder, True)
-            try:
-                image_path = creative.with_product(job, image_path, stack.enter_context(local_copy(product.file.name)),
-                                                   folder)
-            except (OSError, ValueError) as exc:
-                logger.warning("job %s: product image %s skipped: %s", job.pk, product.pk, exc)
+        folder = work_dir("clip-input-")
+        stack.callback(shutil.rmtree, folder, True)
+        # Each variation frames the scene its own way; the product scene gets the client's product on top.
+        image_path = creative.clip_input_image(
+            job, variation.index, stack.enter_context(local_copy(scene.image.name)),
+            stack.enter_context(local_copy(product.file.name)) if product is not None else None, folder,
+        )
         spec = _clip_spec(job, variation, scene, image_path, seconds)
         model = provider.video_model()
         payload = input_hash({"model": model, "image": scene.image.name, "prompt": spec.prompt, "seed": spec.seed,
