@@ -59,6 +59,7 @@ def timed(label: str, rows: list[tuple[str, float, float]], fn: Callable[..., An
     start, cpu0 = time.perf_counter(), _cpu()
     result = fn(*args, **kwargs)
     rows.append((label, time.perf_counter() - start, _cpu() - cpu0))
+    print(f"  {label}: {rows[-1][1]:.2f} s wall, {rows[-1][2]:.2f} s cpu", flush=True)  # survives a later failure
     return result
 
 
