@@ -9,7 +9,6 @@ run and variation so a re-render after a text edit speaks the new words.
 from __future__ import annotations
 
 import logging
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +17,6 @@ from django.core.files.storage import default_storage
 from django.db.models import Q
 from PIL import Image, ImageOps
 
-from videogen import costs
 from videogen.media.assemble import VoiceLine
 from videogen.media.ffmpeg import MediaError, run_ffmpeg
 from videogen.media.layout import end_card_seconds, safe_zone
@@ -28,10 +26,10 @@ from videogen.media.tts import split_sentences, wav_seconds
 from videogen.models import Asset, CostEntry, Prediction, Scene, Variation, VideoJob
 from videogen.pipeline.concurrency import run_parallel
 from videogen.pipeline.context import brand_context
-from videogen.pipeline.predictions import advance_prediction, input_hash
+from videogen.pipeline.predictions import advance_prediction, collect_output, input_hash
 from videogen.pipeline.state import bump_version
-from videogen.providers.base import PredictionResult, Provider, SpeechSpec
-from videogen.storage import local_copy, save_file, work_dir
+from videogen.providers.base import Provider, SpeechSpec
+from videogen.storage import local_copy, save_file
 
 logger = logging.getLogger(__name__)
 
@@ -181,31 +179,22 @@ def _advance_line(job, variation, scenes, line: Line, provider: Provider, failur
 
 
 def _collect_speech(job, variation, prediction: Prediction, provider: Provider, line: Line, model: str) -> None:
-    """Downloads the speech, converts it to a mono WAV (which also proves it decodes), books and stores it."""
-    folder = work_dir("voice-")
-    try:
-        result = PredictionResult(external_id=prediction.external_id, status="succeeded",
-                                  output_url=prediction.output_url)
-        downloaded = provider.download(result, folder / "speech.wav")
-        wav = folder / "line.wav"
-        run_ffmpeg(["-i", str(downloaded), "-vn", "-ac", "1", "-ar", "24000", "-c:a", "pcm_s16le", str(wav)],
+    """Takes the speech as a mono WAV (converting it also proves it decodes), booked, then stored."""
+
+    def as_wav(path: Path) -> Path:
+        return path.with_name("line.wav")
+
+    def convert(path: Path) -> None:
+        run_ffmpeg(["-i", str(path), "-vn", "-ac", "1", "-ar", "24000", "-c:a", "pcm_s16le", str(as_wav(path))],
                    timeout=60)
-        if wav_seconds(wav) <= 0.05:
+        if wav_seconds(as_wav(path)) <= 0.05:
             raise MediaError("the speech is empty")
-    except Exception as exc:  # noqa: BLE001 - a bad output fails this attempt; the retry policy takes over
-        logger.warning("job %s: unusable speech %s: %s", job.pk, prediction.external_id, exc)
-        Prediction.objects.filter(pk=prediction.pk).update(status=Prediction.Status.FAILED,
-                                                           error=f"unusable output: {exc}"[:2000])
-        shutil.rmtree(folder, ignore_errors=True)
-        return
-    try:
-        price = provider.speech_cost()
-        costs.record_cost(job=job, kind=CostEntry.Kind.VOICEOVER, amount=price, prediction=prediction,
-                          description=f"variation {variation.index} voiceover {line.key} ({model})")
-        Prediction.objects.filter(pk=prediction.pk).update(cost=price)
-        save_file(voice_storage_name(job, variation, line.key), wav)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+
+    collect_output(
+        job, prediction, provider, filename="speech.wav", check=convert, kind=CostEntry.Kind.VOICEOVER,
+        price=provider.speech_cost(), description=f"variation {variation.index} voiceover {line.key} ({model})",
+        store=lambda path: save_file(voice_storage_name(job, variation, line.key), as_wav(path)),
+    )
 
 
 def local_voice_lines(lines: list[VoiceLine], stack) -> list[VoiceLine]:
