@@ -59,10 +59,28 @@ def clean_caches(db):
     clear_caches()
 
 
-def bearer_client(user) -> APIClient:
+def _bearer_client(user) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
     return client
+
+
+@pytest.fixture
+def bearer_client():
+    """`bearer_client(user)`: an API client that sends `user`'s JWT access token."""
+    return _bearer_client
+
+
+@pytest.fixture
+def member_api(tenant):
+    """`member_api(role)`: an API client for a new user with `role` (owner, editor, viewer) on the tenant's client."""
+
+    def make(role: str) -> APIClient:
+        user = UserFactory()
+        MembershipFactory(user=user, client=tenant.client, role=role)
+        return _bearer_client(user)
+
+    return make
 
 
 @pytest.fixture
@@ -83,7 +101,7 @@ def tenant(db, clean_caches):
 @pytest.fixture
 def api(tenant) -> APIClient:
     """API client authenticated as the tenant's owner."""
-    return bearer_client(tenant.owner)
+    return _bearer_client(tenant.owner)
 
 
 @pytest.fixture

@@ -28,7 +28,6 @@ import pytest
 
 from clients.models import Membership
 from tests.analytics_data import WEEK, build_week, make_job
-from tests.conftest import bearer_client
 from tests.factories import MembershipFactory, UserFactory, VideoJobFactory
 from tests.jobs import storyboard_complete_job
 from videogen.models import JobEvent, JobStatus, VideoJob
@@ -205,7 +204,7 @@ def test_a_campaign_of_another_client_is_404(api, week):
     assert response.status_code == 404
 
 
-def test_a_viewer_may_read_the_analytics(week):
+def test_a_viewer_may_read_the_analytics(week, bearer_client):
     viewer = UserFactory()
     MembershipFactory(user=viewer, client=week.tenant.client, role=Membership.Role.VIEWER)
 

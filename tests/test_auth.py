@@ -10,7 +10,6 @@ from django.urls.converters import IntConverter, UUIDConverter
 from django.urls.resolvers import RoutePattern
 
 from clients.models import Membership
-from tests.conftest import bearer_client
 from tests.factories import ClientFactory, MembershipFactory, UserFactory
 
 PASSWORD = "pw-12345678"  # tests.factories.UserFactory's password
@@ -130,7 +129,7 @@ def test_garbage_bearer_token_answers_401_with_a_readable_detail(anon, db):
     assert response.json() == {"code": "token_not_valid", "detail": "Given token not valid for any token type"}
 
 
-def test_me_lists_the_users_clients_with_roles(db, clean_caches):
+def test_me_lists_the_users_clients_with_roles(db, clean_caches, bearer_client):
     user = UserFactory()
     owned, viewed = ClientFactory(name="Acme"), ClientFactory(name="Bolt")
     MembershipFactory(user=user, client=owned, role=Membership.Role.OWNER)

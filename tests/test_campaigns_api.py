@@ -8,7 +8,6 @@ import pytest
 
 from campaigns.models import Campaign
 from clients.models import Membership
-from tests.conftest import bearer_client
 from tests.factories import CampaignFactory, ClientFactory, MembershipFactory, UserFactory
 
 BRIEF = {
@@ -139,7 +138,7 @@ def test_malformed_campaign_id_answers_404(api):
     assert api.get(url("not-a-uuid")).status_code == 404
 
 
-def test_viewer_reads_campaigns(tenant):
+def test_viewer_reads_campaigns(tenant, bearer_client):
     viewer = UserFactory()
     MembershipFactory(user=viewer, client=tenant.client, role=Membership.Role.VIEWER)
 
@@ -149,7 +148,7 @@ def test_viewer_reads_campaigns(tenant):
 
 
 @pytest.mark.parametrize(("method", "payload"), [("patch", {"name": "Changed"}), ("delete", None)])
-def test_viewer_may_not_change_a_campaign(tenant, method, payload):
+def test_viewer_may_not_change_a_campaign(tenant, method, payload, bearer_client):
     viewer = UserFactory()
     MembershipFactory(user=viewer, client=tenant.client, role=Membership.Role.VIEWER)
 

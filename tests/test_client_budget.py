@@ -10,7 +10,6 @@ import pytest
 from django.urls import reverse
 
 from clients.models import Client, Membership
-from tests.conftest import bearer_client
 from tests.factories import CampaignFactory, ClientFactory, CostEntryFactory, MembershipFactory, UserFactory
 from tests.jobs import storyboard_complete_job
 
@@ -35,19 +34,25 @@ def _spend(tenant, amount: str) -> None:
     CostEntryFactory(job=job, client=tenant.client, campaign=tenant.campaign, amount=Decimal(amount))
 
 
-def _generate(tenant):
-    return bearer_client(tenant.owner).post("/api/v2/generate", {
-        "campaignId": str(tenant.campaign.id), "clientId": str(tenant.client.id), "videoName": "x",
-        "creativePrompt": "A runner at dawn, then the shoe close-up, then the crowd cheering",
-        "duration": 15, "platform": "tiktok",
-    }, format="json")
+@pytest.fixture
+def generate(bearer_client):
+    """`generate(tenant)`: POST /generate as the tenant's owner."""
+
+    def post(tenant):
+        return bearer_client(tenant.owner).post("/api/v2/generate", {
+            "campaignId": str(tenant.campaign.id), "clientId": str(tenant.client.id), "videoName": "x",
+            "creativePrompt": "A runner at dawn, then the shoe close-up, then the crowd cheering",
+            "duration": 15, "platform": "tiktok",
+        }, format="json")
+
+    return post
 
 
-def test_a_client_at_its_daily_budget_is_refused_and_others_are_not(clean_caches, tasks):
+def test_a_client_at_its_daily_budget_is_refused_and_others_are_not(clean_caches, tasks, generate):
     runaway, other = _tenant(daily_budget=Decimal("20.00")), _tenant()
     _spend(runaway, "20.00")
 
-    refused, accepted = _generate(runaway), _generate(other)
+    refused, accepted = generate(runaway), generate(other)
 
     assert refused.status_code == 429
     assert refused.json()["code"] == "budget_exceeded"
@@ -56,21 +61,21 @@ def test_a_client_at_its_daily_budget_is_refused_and_others_are_not(clean_caches
     assert accepted.status_code == 202
 
 
-def test_a_client_below_its_daily_budget_may_spend(clean_caches, tasks):
+def test_a_client_below_its_daily_budget_may_spend(clean_caches, tasks, generate):
     tenant = _tenant(daily_budget=Decimal("20.00"))
     _spend(tenant, "19.99")
 
-    assert _generate(tenant).status_code == 202
+    assert generate(tenant).status_code == 202
 
 
-def test_another_clients_spend_does_not_count_against_a_clients_budget(clean_caches, tasks):
+def test_another_clients_spend_does_not_count_against_a_clients_budget(clean_caches, tasks, generate):
     tenant, big_spender = _tenant(daily_budget=Decimal("5.00")), _tenant()
     _spend(big_spender, "500.00")
 
-    assert _generate(tenant).status_code == 202
+    assert generate(tenant).status_code == 202
 
 
-def test_render_and_refine_are_refused_at_the_clients_budget(clean_caches, tasks):
+def test_render_and_refine_are_refused_at_the_clients_budget(clean_caches, tasks, bearer_client):
     tenant = _tenant(daily_budget=Decimal("1.00"))
     job = storyboard_complete_job(tenant)
     _spend(tenant, "1.00")
@@ -83,12 +88,12 @@ def test_render_and_refine_are_refused_at_the_clients_budget(clean_caches, tasks
     assert (refine.status_code, refine.json()["code"]) == (429, "budget_exceeded")
 
 
-def test_the_global_hard_budget_still_applies_to_clients_without_their_own(clean_caches, tasks, settings):
+def test_the_global_hard_budget_still_applies_to_clients_without_their_own(clean_caches, tasks, settings, generate):
     settings.DAILY_BUDGET_HARD = Decimal("10.00")
     spender, tenant = _tenant(), _tenant(daily_budget=Decimal("100.00"))
     _spend(spender, "10.00")
 
-    assert _generate(tenant).status_code == 429
+    assert generate(tenant).status_code == 429
 
 
 def test_ops_set_the_client_budget_in_admin(admin_client):

@@ -7,7 +7,6 @@ import uuid
 import pytest
 
 from clients.models import Client, Membership
-from tests.conftest import bearer_client
 from tests.factories import ClientFactory, MembershipFactory, UserFactory
 
 GUIDELINES = {
@@ -154,14 +153,14 @@ def test_unknown_client_answers_404(api):
 # --- roles ---------------------------------------------------------------------------------------------------
 
 
-def test_viewer_reads_a_client(tenant):
+def test_viewer_reads_a_client(tenant, bearer_client):
     viewer = member(tenant.client, Membership.Role.VIEWER)
 
     assert bearer_client(viewer).get(url(tenant.client.id)).status_code == 200
 
 
 @pytest.mark.parametrize(("method", "payload"), [("patch", {"name": "Changed"}), ("delete", None)])
-def test_viewer_may_not_change_a_client(tenant, method, payload):
+def test_viewer_may_not_change_a_client(tenant, method, payload, bearer_client):
     viewer = member(tenant.client, Membership.Role.VIEWER)
 
     response = getattr(bearer_client(viewer), method)(url(tenant.client.id), payload, format="json")
@@ -171,7 +170,7 @@ def test_viewer_may_not_change_a_client(tenant, method, payload):
     assert Client.objects.get(id=tenant.client.id).name == tenant.client.name
 
 
-def test_editor_may_change_a_client(tenant):
+def test_editor_may_change_a_client(tenant, bearer_client):
     editor = member(tenant.client, Membership.Role.EDITOR)
 
     response = bearer_client(editor).patch(url(tenant.client.id), {"name": "Edited"}, format="json")
@@ -186,7 +185,7 @@ def members_url(client_id, username: str | None = None) -> str:
     return f"/api/v2/clients/{client_id}/members/" + (f"{username}/" if username else "")
 
 
-def test_any_member_lists_the_members_with_roles(tenant):
+def test_any_member_lists_the_members_with_roles(tenant, bearer_client):
     viewer = member(tenant.client, Membership.Role.VIEWER)
 
     response = bearer_client(viewer).get(members_url(tenant.client.id))
@@ -251,7 +250,7 @@ def test_adding_with_an_unknown_role_is_a_validation_error(api, tenant):
 
 
 @pytest.mark.parametrize("role", [Membership.Role.EDITOR, Membership.Role.VIEWER])
-def test_non_owner_may_not_add_members(tenant, role):
+def test_non_owner_may_not_add_members(tenant, role, bearer_client):
     caller, newcomer = member(tenant.client, role), UserFactory()
 
     response = bearer_client(caller).post(
@@ -262,7 +261,7 @@ def test_non_owner_may_not_add_members(tenant, role):
     assert not Membership.objects.filter(user=newcomer).exists()
 
 
-def test_editor_may_not_remove_members(tenant):
+def test_editor_may_not_remove_members(tenant, bearer_client):
     editor = member(tenant.client, Membership.Role.EDITOR)
 
     response = bearer_client(editor).delete(members_url(tenant.client.id, tenant.owner.username))

@@ -11,7 +11,6 @@ from django.db import OperationalError
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from tests.conftest import bearer_client
 from videogen.models import IdempotencyRecord, JobStatus, Prediction, Scene, VideoJob
 from videogen.pipeline import storyboard
 from videogen.pipeline import tasks as task_module
@@ -36,7 +35,7 @@ def failing(exc: Exception):
 
 
 @pytest.fixture
-def quiet_client(tenant) -> APIClient:
+def quiet_client(tenant, bearer_client) -> APIClient:
     client = bearer_client(tenant.owner)
     client.raise_request_exception = False
     return client

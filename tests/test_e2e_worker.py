@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from django.core.files.storage import default_storage
 
-from tests.conftest import bearer_client
 from tests.factories import CampaignFactory, ClientFactory, MembershipFactory, UserFactory
 from tests.workers import wait_for
 from videogen.media.ffmpeg import probe
@@ -22,7 +21,7 @@ def status_of(job_id: int, wanted: set[str]) -> str | None:
     return status if status in wanted else None
 
 
-def test_a_tiktok_job_goes_from_generate_to_completed_in_a_real_worker(qcluster, settings):
+def test_a_tiktok_job_goes_from_generate_to_completed_in_a_real_worker(qcluster, settings, bearer_client):
     settings.VIDEOGEN_PROVIDER = "local"
     cluster = qcluster()
     user = UserFactory()

@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 
 from clients.models import Membership
-from tests.conftest import bearer_client
 from tests.factories import CampaignFactory, ClientFactory, MembershipFactory, UserFactory, VideoJobFactory
 from tests.jobs import completed_job, generate_body, storyboard_complete_job
 from videogen import services, signed_urls
@@ -115,14 +114,6 @@ def test_generate_for_a_campaign_of_another_client_is_404(api, tenant, tasks):
     assert VideoJob.objects.count() == 0
 
 
-def test_generate_by_a_viewer_is_refused(tenant, tasks):
-    viewer = UserFactory()
-    MembershipFactory(user=viewer, client=tenant.client, role=Membership.Role.VIEWER)
-    response = bearer_client(viewer).post("/api/v2/generate", generate_body(tenant), format="json")
-    assert response.status_code == 403
-    assert VideoJob.objects.count() == 0
-
-
 def test_generate_with_an_unknown_asset_is_400(api, tenant, tasks):
     body = generate_body(tenant, assets=[{"id": "00000000-0000-0000-0000-000000000001", "sceneNumber": 1}])
     response = api.post("/api/v2/generate", body, format="json")
@@ -139,7 +130,7 @@ def test_same_idempotency_key_returns_the_first_job_without_a_second_one(api, te
     assert tasks.names() == ["build_storyboard"]
 
 
-def test_idempotency_keys_are_per_user(api, tenant, tasks):
+def test_idempotency_keys_are_per_user(api, tenant, tasks, bearer_client):
     colleague = UserFactory()
     MembershipFactory(user=colleague, client=tenant.client, role=Membership.Role.EDITOR)
     api.post("/api/v2/generate", generate_body(tenant), format="json", HTTP_IDEMPOTENCY_KEY="k")
@@ -361,12 +352,33 @@ def test_refine_with_unknown_scene_numbers_is_400_and_changes_nothing(api, tenan
     assert VideoJob.objects.get(pk=job.pk).status == JobStatus.STORYBOARD_COMPLETE
 
 
-def test_viewer_cannot_cancel(tenant):
-    viewer = UserFactory()
-    MembershipFactory(user=viewer, client=tenant.client, role=Membership.Role.VIEWER)
-    job = VideoJobFactory(campaign=tenant.campaign)
-    assert bearer_client(viewer).delete(f"/api/v2/jobs/{job.pk}").status_code == 403
-    assert VideoJob.objects.get(pk=job.pk).status == JobStatus.GENERATING_STORYBOARD
+def test_a_viewer_reads_a_job(tenant, member_api):
+    job = storyboard_complete_job(tenant)
+
+    response = member_api(Membership.Role.VIEWER).get(f"/api/v2/jobs/{job.pk}")
+
+    assert response.status_code == 200
+    assert response.json()["job_id"] == job.pk
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("post", "/api/v2/generate"),
+    ("post", "/api/v2/jobs/{job_id}/approve"),
+    ("post", "/api/v2/jobs/{job_id}/render"),
+    ("post", "/api/v2/jobs/{job_id}/refine"),
+    ("delete", "/api/v2/jobs/{job_id}"),
+])
+def test_a_viewer_may_not_start_or_change_jobs(tenant, tasks, member_api, method, path):
+    job = storyboard_complete_job(tenant)
+    body = generate_body(tenant) if path.endswith("/generate") else {}
+
+    response = getattr(member_api(Membership.Role.VIEWER), method)(path.format(job_id=job.pk), body, format="json")
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
+    assert list(VideoJob.objects.values_list("pk", "status", "approved")) == [
+        (job.pk, JobStatus.STORYBOARD_COMPLETE, False)]
+    assert tasks.queued == []
 
 
 # --- /data and /thumbnail ---------------------------------------------------------------------

@@ -59,9 +59,9 @@ REFUSED_LOGO_URLS = [
 
 
 @pytest.mark.parametrize("value", REFUSED_LOGO_URLS)
-def test_logo_url_that_is_not_a_public_http_url_is_refused(two_tenants, value):
+def test_logo_url_that_is_not_a_public_http_url_is_refused(two_tenants, value, bearer_client):
     mine, _ = two_tenants
-    api = _api(mine.owner)
+    api = bearer_client(mine.owner)
 
     response = api.patch(f"/api/v2/clients/{mine.client.id}/", {"brandGuidelines": {"logoUrl": value}}, format="json")
 
@@ -71,9 +71,9 @@ def test_logo_url_that_is_not_a_public_http_url_is_refused(two_tenants, value):
     assert Client.objects.get(pk=mine.client.pk).logo_url == ""
 
 
-def test_a_new_client_cannot_be_created_with_a_storage_name_as_logo(two_tenants):
+def test_a_new_client_cannot_be_created_with_a_storage_name_as_logo(two_tenants, bearer_client):
     mine, _ = two_tenants
-    response = _api(mine.owner).post(
+    response = bearer_client(mine.owner).post(
         "/api/v2/clients/", {"name": "Sneaky", "brandGuidelines": {"logoUrl": "storyboards/1/scene_1.png"}},
         format="json",
     )
@@ -83,9 +83,9 @@ def test_a_new_client_cannot_be_created_with_a_storage_name_as_logo(two_tenants)
     assert not Client.objects.filter(name="Sneaky").exists()
 
 
-def test_public_http_logo_url_is_accepted(two_tenants):
+def test_public_http_logo_url_is_accepted(two_tenants, bearer_client):
     mine, _ = two_tenants
-    api = _api(mine.owner)
+    api = bearer_client(mine.owner)
 
     response = api.patch(f"/api/v2/clients/{mine.client.id}/",
                          {"brandGuidelines": {"logoUrl": "https://8.8.8.8/brand/logo.png"}}, format="json")
@@ -94,11 +94,11 @@ def test_public_http_logo_url_is_accepted(two_tenants):
     assert response.json()["brandGuidelines"]["logoUrl"] == "https://8.8.8.8/brand/logo.png"
 
 
-def test_own_uploaded_image_can_be_the_logo(two_tenants):
+def test_own_uploaded_image_can_be_the_logo(two_tenants, bearer_client):
     mine, _ = two_tenants
     asset = logo_asset(mine.client)
 
-    response = _api(mine.owner).patch(f"/api/v2/clients/{mine.client.id}/",
+    response = bearer_client(mine.owner).patch(f"/api/v2/clients/{mine.client.id}/",
                                       {"brandGuidelines": {"logoAssetId": str(asset.id)}}, format="json")
 
     assert response.status_code == 200, response.content
@@ -106,10 +106,10 @@ def test_own_uploaded_image_can_be_the_logo(two_tenants):
     assert Client.objects.get(pk=mine.client.pk).logo_asset == asset
 
 
-def test_another_tenants_asset_cannot_be_the_logo_and_is_refused_like_an_unknown_id(two_tenants):
+def test_another_tenants_asset_cannot_be_the_logo_and_is_refused_like_an_unknown_id(two_tenants, bearer_client):
     mine, theirs = two_tenants
     their_asset = logo_asset(theirs.client)
-    api = _api(mine.owner)
+    api = bearer_client(mine.owner)
     url = f"/api/v2/clients/{mine.client.id}/"
 
     foreign = api.patch(url, {"brandGuidelines": {"logoAssetId": str(their_asset.id)}}, format="json")
@@ -238,8 +238,3 @@ def test_migration_turns_own_storage_names_into_asset_references_and_drops_forei
     assert their_logo.pk != own_logo.pk
     assert Client.objects.get(pk=external.pk).logo_url == "https://cdn.example.com/logo.png"
 
-
-def _api(user):
-    from tests.conftest import bearer_client
-
-    return bearer_client(user)

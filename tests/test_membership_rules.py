@@ -3,20 +3,13 @@
 import pytest
 
 from clients.models import Client, Membership
-from tests.conftest import bearer_client
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def member(tenant, role):
-    user = UserFactory()
-    MembershipFactory(user=user, client=tenant.client, role=role)
-    return bearer_client(user)
-
-
-def test_an_editor_cannot_delete_the_client(tenant):
-    response = member(tenant, Membership.Role.EDITOR).delete(f"/api/v2/clients/{tenant.client.id}/")
+def test_an_editor_cannot_delete_the_client(tenant, member_api):
+    response = member_api(Membership.Role.EDITOR).delete(f"/api/v2/clients/{tenant.client.id}/")
     assert response.status_code == 403
     assert Client.objects.filter(pk=tenant.client.id).exists()
 
@@ -49,8 +42,8 @@ def test_an_owner_can_step_down_once_another_owner_exists(api, tenant):
     assert Membership.objects.get(user=tenant.owner, client=tenant.client).role == "editor"
 
 
-def test_a_viewer_creating_a_campaign_is_403(tenant):
-    response = member(tenant, Membership.Role.VIEWER).post(
+def test_a_viewer_creating_a_campaign_is_403(tenant, member_api):
+    response = member_api(Membership.Role.VIEWER).post(
         "/api/v2/campaigns/", {"clientId": str(tenant.client.id), "name": "Nope"}, format="json")
     assert response.status_code == 403
     assert not tenant.client.campaigns.filter(name="Nope").exists()

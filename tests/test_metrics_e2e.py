@@ -11,7 +11,6 @@ import pytest
 from django.test import Client as DjangoClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import bearer_client
 from tests.factories import CampaignFactory, ClientFactory, MembershipFactory, UserFactory, VideoJobFactory
 from tests.workers import wait_for
 from videogen.models import CostEntry, JobStatus, Prediction, VideoJob
@@ -128,7 +127,7 @@ def test_metrics_are_multiprocess_and_per_test_process(settings):
 
 @pytest.mark.e2e
 @pytest.mark.xdist_group("e2e")
-def test_metrics_recorded_in_a_worker_reach_the_webs_metrics(qcluster, settings):
+def test_metrics_recorded_in_a_worker_reach_the_webs_metrics(qcluster, settings, bearer_client):
     settings.VIDEOGEN_PROVIDER = "local"
     user, client = UserFactory(), ClientFactory()
     MembershipFactory(user=user, client=client)

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from tests.conftest import bearer_client, clear_caches, using_fake_replicate
+from tests.conftest import clear_caches, using_fake_replicate
 from tests.factories import CampaignFactory, ClientFactory, MembershipFactory, UserFactory
 from tests.fake_replicate import DEFAULT_WEBHOOK_SECRET, FakeReplicate
 from tests.workers import wait_for
@@ -112,7 +112,7 @@ def test_twenty_jobs_on_two_workers_all_get_their_predictions_while_none_has_fin
         cluster.kill()
 
 
-def test_with_webhooks_a_storyboard_completes_without_a_single_poll(qcluster, settings, live_server):
+def test_with_webhooks_a_storyboard_completes_without_a_single_poll(qcluster, settings, live_server, bearer_client):
     with FakeReplicate(latency=2.0) as fake, using_fake_replicate(settings, fake, REPLICATE_STORYBOARD_MODEL=FLUX):
         settings.PUBLIC_BASE_URL = live_server.url
         settings.REPLICATE_WEBHOOK_SECRET = DEFAULT_WEBHOOK_SECRET

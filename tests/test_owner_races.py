@@ -16,7 +16,6 @@ from django.db import connection, connections, transaction
 
 from clients import services
 from clients.models import Membership
-from tests.conftest import bearer_client
 from tests.factories import ClientFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -113,7 +112,7 @@ def test_removing_the_other_owner_while_being_removed_is_refused_without_the_act
 
 
 @pytest.mark.parametrize("action", ["demote", "remove"])
-def test_concurrent_api_requests_of_two_owners_against_each_other_leave_one_owner(action, clean_caches):
+def test_concurrent_api_requests_of_two_owners_against_each_other_leave_one_owner(action, clean_caches, bearer_client):
     """Real HTTP requests, released together, eight rounds: one succeeds, the other is refused."""
     for _round in range(8):
         client, first, second = _two_owners()

@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from tests.conftest import bearer_client, clear_caches, using_fake_replicate
+from tests.conftest import clear_caches, using_fake_replicate
 from tests.factories import CampaignFactory, ClientFactory, MembershipFactory, UserFactory
 from tests.fake_replicate import FakeReplicate, slow
 from tests.jobs import storyboard_complete_job
@@ -49,11 +49,17 @@ def start_workers(qcluster, fake):
     return lambda: qcluster(**env)
 
 
-def marketer():
-    user, client = UserFactory(), ClientFactory()
-    MembershipFactory(user=user, client=client)
-    campaign = CampaignFactory(client=client)
-    return bearer_client(user), type("Tenant", (), {"client": client, "owner": user, "campaign": campaign})
+@pytest.fixture
+def marketer(bearer_client):
+    """`marketer()`: (API client, tenant) for a new client with a campaign and its owner."""
+
+    def make():
+        user, client = UserFactory(), ClientFactory()
+        MembershipFactory(user=user, client=client)
+        campaign = CampaignFactory(client=client)
+        return bearer_client(user), type("Tenant", (), {"client": client, "owner": user, "campaign": campaign})
+
+    return make
 
 
 def in_flight(job_id: int, purpose: str, count: int) -> bool:
@@ -114,7 +120,8 @@ def assert_render_paid_once(fake, job) -> None:
     assert [v.status for v in job.variations.order_by("index")] == ["completed", "completed"]
 
 
-def test_a_cluster_killed_while_scene_images_are_in_flight_is_replaced_without_paying_twice(fake, start_workers):
+def test_a_cluster_killed_while_scene_images_are_in_flight_is_replaced_without_paying_twice(fake, start_workers,
+                                                                                            marketer):
     api, tenant = marketer()
     cluster = start_workers()
     job_id = start_storyboard(api, tenant)
@@ -135,7 +142,8 @@ def test_a_cluster_killed_while_scene_images_are_in_flight_is_replaced_without_p
     cluster.kill()  # done: a SIGTERM to the whole process group takes qcluster 15 s to honour
 
 
-def test_a_cluster_killed_while_a_worker_collects_the_images_is_replaced_without_paying_twice(fake, start_workers):
+def test_a_cluster_killed_while_a_worker_collects_the_images_is_replaced_without_paying_twice(fake, start_workers,
+                                                                                              marketer):
     api, tenant = marketer()
     fake.always("file", slow(30))  # downloads hang: the worker holds the job's lease while collecting
     cluster = start_workers()
@@ -156,7 +164,7 @@ def test_a_cluster_killed_while_a_worker_collects_the_images_is_replaced_without
     cluster.kill()
 
 
-def test_a_cluster_killed_while_clips_are_in_flight_is_replaced_without_paying_twice(fake, start_workers):
+def test_a_cluster_killed_while_clips_are_in_flight_is_replaced_without_paying_twice(fake, start_workers, marketer):
     api, tenant = marketer()
     job = storyboard_complete_job(tenant, platform="meta", aspect_ratio="1:1", number_of_variations=2)
     cluster = start_workers()
@@ -175,7 +183,8 @@ def test_a_cluster_killed_while_clips_are_in_flight_is_replaced_without_paying_t
     cluster.kill()
 
 
-def test_a_cluster_killed_while_workers_collect_the_clips_is_replaced_without_paying_twice(fake, start_workers):
+def test_a_cluster_killed_while_workers_collect_the_clips_is_replaced_without_paying_twice(fake, start_workers,
+                                                                                           marketer):
     api, tenant = marketer()
     job = storyboard_complete_job(tenant, platform="meta", aspect_ratio="1:1", number_of_variations=2)
     fake.always("file", slow(30))

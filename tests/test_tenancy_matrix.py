@@ -20,7 +20,6 @@ from PIL import Image
 
 from campaigns.models import Campaign
 from clients.models import Client, Membership
-from tests.conftest import bearer_client
 from tests.factories import CampaignFactory, ClientFactory, MembershipFactory, UserFactory, stored_image_asset
 from tests.jobs import completed_job, storyboard_complete_job
 from videogen.models import (
@@ -156,7 +155,7 @@ OBJECT_ROUTES = [
 
 @pytest.mark.parametrize("name, method, path, body", OBJECT_ROUTES, ids=[route[0] for route in OBJECT_ROUTES])
 def test_another_tenants_object_answers_like_a_missing_one_and_changes_nothing(world, tasks, name, method, path,
-                                                                               body):
+                                                                               body, bearer_client):
     api = bearer_client(world.mine.owner)
     before = snapshot()
 
@@ -173,7 +172,7 @@ def test_another_tenants_object_answers_like_a_missing_one_and_changes_nothing(w
     assert tasks.queued == []
 
 
-def test_uploading_for_another_tenants_client_answers_404_and_stores_nothing(world, tasks):
+def test_uploading_for_another_tenants_client_answers_404_and_stores_nothing(world, tasks, bearer_client):
     api = bearer_client(world.mine.owner)
     before = snapshot()
 
@@ -188,7 +187,7 @@ def test_uploading_for_another_tenants_client_answers_404_and_stores_nothing(wor
 
 
 @pytest.mark.parametrize("query", ["clientId", "campaignId"])
-def test_job_list_filtered_by_another_tenants_ids_is_empty(world, query):
+def test_job_list_filtered_by_another_tenants_ids_is_empty(world, query, bearer_client):
     api = bearer_client(world.mine.owner)
     value = world.theirs.client.id if query == "clientId" else world.theirs.campaign.id
 
@@ -199,7 +198,7 @@ def test_job_list_filtered_by_another_tenants_ids_is_empty(world, query):
     assert response.json()["results"] == []
 
 
-def test_unfiltered_lists_show_only_my_tenants_objects(world):
+def test_unfiltered_lists_show_only_my_tenants_objects(world, bearer_client):
     api = bearer_client(world.mine.owner)
 
     assert {job["job_id"] for job in api.get("/api/v2/jobs/").json()["results"]} == {world.my_job.pk}
@@ -218,7 +217,8 @@ def _same_answer_for_foreign_and_unknown(api, method, path, build):
     return foreign, missing
 
 
-def test_creating_a_campaign_under_another_tenants_client_is_refused_like_an_unknown_client(world, tasks):
+def test_creating_a_campaign_under_another_tenants_client_is_refused_like_an_unknown_client(world, tasks,
+                                                                                            bearer_client):
     api = bearer_client(world.mine.owner)
     before = snapshot()
 
@@ -231,7 +231,7 @@ def test_creating_a_campaign_under_another_tenants_client_is_refused_like_an_unk
     assert snapshot() == before
 
 
-def test_moving_my_campaign_to_another_tenants_client_is_refused_like_an_unknown_client(world, tasks):
+def test_moving_my_campaign_to_another_tenants_client_is_refused_like_an_unknown_client(world, tasks, bearer_client):
     api = bearer_client(world.mine.owner)
     before = snapshot()
 
@@ -244,7 +244,7 @@ def test_moving_my_campaign_to_another_tenants_client_is_refused_like_an_unknown
     assert snapshot() == before
 
 
-def test_generating_with_another_tenants_asset_is_refused_like_an_unknown_asset(world, tasks):
+def test_generating_with_another_tenants_asset_is_refused_like_an_unknown_asset(world, tasks, bearer_client):
     api = bearer_client(world.mine.owner)
     before = snapshot()
 
@@ -261,7 +261,7 @@ def test_generating_with_another_tenants_asset_is_refused_like_an_unknown_asset(
     assert tasks.queued == []
 
 
-def test_refining_my_job_with_another_tenants_asset_is_refused(world, tasks):
+def test_refining_my_job_with_another_tenants_asset_is_refused(world, tasks, bearer_client):
     api = bearer_client(world.mine.owner)
     before = snapshot()
 
@@ -273,7 +273,7 @@ def test_refining_my_job_with_another_tenants_asset_is_refused(world, tasks):
     assert tasks.queued == []
 
 
-def test_another_tenants_viewer_cannot_reach_my_objects_either(world):
+def test_another_tenants_viewer_cannot_reach_my_objects_either(world, bearer_client):
     viewer = Membership.objects.get(client=world.theirs.client, role=Membership.Role.VIEWER).user
     api = bearer_client(viewer)
 
@@ -324,7 +324,8 @@ STORAGE_REFERENCE_FIELDS = [
 
 @pytest.mark.parametrize("name, method, path, body, field", STORAGE_REFERENCE_FIELDS,
                          ids=[row[0] for row in STORAGE_REFERENCE_FIELDS])
-def test_fields_holding_a_file_reference_refuse_another_tenants_files(world, tasks, name, method, path, body, field):
+def test_fields_holding_a_file_reference_refuse_another_tenants_files(world, tasks, name, method, path, body, field,
+                                                                      bearer_client):
     api = bearer_client(world.mine.owner)
     before = snapshot()
 

@@ -16,7 +16,6 @@ from functools import partial
 import pytest
 from django.db import connections
 
-from tests.conftest import bearer_client
 from tests.factories import ClientFactory, MembershipFactory, UserFactory
 from videogen import ratelimit
 
@@ -83,7 +82,7 @@ def test_concurrent_hits_from_processes_admit_exactly_the_limit(clean_caches):
     assert admitted.count(True) == 5
 
 
-def test_concurrent_uploads_of_one_user_are_admitted_exactly_up_to_the_limit(clean_caches):
+def test_concurrent_uploads_of_one_user_are_admitted_exactly_up_to_the_limit(clean_caches, bearer_client):
     client = ClientFactory()
     user = UserFactory()
     MembershipFactory(user=user, client=client)

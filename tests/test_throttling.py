@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from tests.conftest import bearer_client
 from tests.factories import MembershipFactory, UserFactory
 
 UPLOAD_LIMIT_PER_MINUTE = 10
@@ -25,7 +24,7 @@ def test_eleventh_upload_in_a_minute_is_throttled(api):
     assert 0 < int(response["Retry-After"]) <= 60
 
 
-def test_upload_limit_is_per_user(api, tenant):
+def test_upload_limit_is_per_user(api, tenant, bearer_client):
     spend_upload_allowance(api)
     colleague = UserFactory()
     MembershipFactory(user=colleague, client=tenant.client)

@@ -17,8 +17,7 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from clients.models import Membership
-from tests.conftest import bearer_client
-from tests.factories import ClientFactory, MembershipFactory, UserFactory
+from tests.factories import ClientFactory, MembershipFactory
 from tests.media_files import gif_bytes, jpeg_bytes, png_bytes
 from videogen.models import Asset
 
@@ -168,11 +167,9 @@ def test_multi_picture_jpeg_from_a_phone_is_accepted_as_jpeg(api, tenant):
     assert response.json()["mimeType"] == "image/jpeg"
 
 
-def test_editor_may_upload(tenant):
-    editor = UserFactory()
-    MembershipFactory(user=editor, client=tenant.client, role=Membership.Role.EDITOR)
-
-    response = upload(bearer_client(editor), tenant.client.id, "a.jpg", jpeg_bytes())
+@pytest.mark.parametrize("role", [Membership.Role.OWNER, Membership.Role.EDITOR])
+def test_owners_and_editors_may_upload(tenant, member_api, role):
+    response = upload(member_api(role), tenant.client.id, "a.jpg", jpeg_bytes())
 
     assert response.status_code == 201
 
@@ -402,11 +399,8 @@ def test_another_tenants_client_answers_404_and_stores_nothing(api, tenant):
     assert_nothing_stored()
 
 
-def test_viewer_may_not_upload(tenant):
-    viewer = UserFactory()
-    MembershipFactory(user=viewer, client=tenant.client, role=Membership.Role.VIEWER)
-
-    response = upload(bearer_client(viewer), tenant.client.id, "a.jpg", jpeg_bytes())
+def test_viewer_may_not_upload(tenant, member_api):
+    response = upload(member_api(Membership.Role.VIEWER), tenant.client.id, "a.jpg", jpeg_bytes())
 
     assert response.status_code == 403
     assert response.json()["code"] == "permission_denied"
