@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, close_old_connections
+from django.db import DatabaseError, IntegrityError, close_old_connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -294,7 +294,8 @@ class Poller:
         if ServiceLease.objects.filter(free, name=LEASE_NAME).update(owner=self.owner, expires_at=expires, beat_at=now):
             return True
         try:
-            ServiceLease.objects.create(name=LEASE_NAME, owner=self.owner, expires_at=expires, beat_at=now)
+            with transaction.atomic():  # a savepoint when called inside a transaction
+                ServiceLease.objects.create(name=LEASE_NAME, owner=self.owner, expires_at=expires, beat_at=now)
             return True
         except IntegrityError:
             return False  # it exists and someone else holds it

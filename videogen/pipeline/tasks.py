@@ -96,6 +96,18 @@ def requeue_expired_jobs() -> int:
 
 
 def requeue_expired_jobs_task() -> int:
+    """The one-minute schedule: a backstop for the poller. If no poller holds its lease (every qcluster
+    main process died, or POLLER_IN_QCLUSTER is off with no `run_poller`), it does one poller pass
+    itself, so predictions in flight still finish, at the schedule's pace."""
+    from videogen.pipeline.poller import Poller
+
+    poller = Poller()
+    if poller.hold_lease():
+        logger.warning("no provider poller holds the lease: the watchdog schedule polls once")
+        try:
+            return poller.tick().enqueued
+        finally:
+            poller.release_lease()
     return requeue_expired_jobs()
 
 
