@@ -12,9 +12,10 @@ import pytest
 from PIL import Image
 
 from tests.conftest import using_fake_replicate
-from tests.factories import stored_image_asset
+from tests.factories import SceneFactory, VideoJobFactory, stored_image_asset
 from tests.jobs import generate_body
 from videogen.models import CostEntry, JobStatus, Prediction, VideoJob
+from videogen.pipeline.creative import voiceover_lines
 from videogen.pricing import VOICEOVER_LINE_PRICE
 from videogen.providers.replicate import wan_frames
 
@@ -109,3 +110,15 @@ def test_the_product_scene_animates_the_frame_with_the_clients_product(api, tena
     # Without a planner-marked product scene, the second-to-last scene (2 of 3) shows the product.
     assert shares[2] > 0.05
     assert shares[1] == 0 and shares[3] == 0
+
+
+def test_the_cta_is_spoken_once_when_the_cta_scene_already_says_it(tenant):
+    job = VideoJobFactory(campaign=tenant.campaign, voiceover={"enabled": True, "voice": "", "script": "",
+                                                               "seconds": None})
+    first = SceneFactory(job=job, number=1, narration="Lace up at dawn.")
+    closing = SceneFactory(job=job, number=2, narration=f"{tenant.campaign.cta}.")
+    spoken = [line.text for line in voiceover_lines(job, [first, closing])]
+    assert spoken == ["Lace up at dawn.", f"{tenant.campaign.cta}."]
+    closing.narration = "Run with your crew."
+    spoken = [line.text for line in voiceover_lines(job, [first, closing])]
+    assert spoken[-1] == tenant.campaign.cta

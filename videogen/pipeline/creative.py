@@ -9,6 +9,7 @@ run and variation so a re-render after a text edit speaks the new words.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,9 +130,13 @@ def voiceover_lines(job: VideoJob, scenes: list[Scene]) -> list[Line]:
     lines = [Line(f"scene-{scene.number}", text, index) for index, scene in enumerate(scenes)
              if (text := (scene.narration or scene.caption or "").strip())]
     cta = brand_context(job).cta.strip()
-    if cta:
+    if cta and not any(_words(cta) <= _words(line.text) for line in lines):  # the CTA scene may say it already
         lines.append(Line("cta", cta, None))
     return lines
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.lower()))
 
 
 def _script_lines(sentences: list[str], scenes: list[Scene]) -> list[Line]:
