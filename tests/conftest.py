@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
-from django.conf import settings
-from django.core.cache import caches
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from clients.models import Membership
 from tests.factories import CampaignFactory, ClientFactory, MembershipFactory, UserFactory
-
-
-def clear_caches() -> None:
-    from videogen.models import RateLimitBucket
-
-    RateLimitBucket.objects.all().delete()  # the rate-limit windows when the shared store is the database
-    for alias in settings.CACHES:
-        cache = caches[alias]
-        if hasattr(cache, "delete_pattern"):
-            cache.delete_pattern("*")  # django-redis: only this worker's prefix, not FLUSHDB
-        else:
-            cache.clear()
+from tests.helpers import clear_caches
 
 
 @pytest.fixture(autouse=True)
@@ -236,27 +221,3 @@ def asgi_server(transactional_db, tmp_path):
     yield start
     for server in started:
         server.stop()
-
-
-@contextmanager
-def using_fake_replicate(settings, fake, **overrides):
-    """Points the Replicate provider at a fake server (tests/fake_replicate.py) for the block.
-
-    `overrides` set further settings (models, backoff scale, poll interval, ...). Provider
-    instances are cached, so they are forgotten on the way in and on the way out. Scenes are
-    planned by the rules planner unless `VIDEOGEN_PLANNER="auto"` is passed (LLM planner tests).
-    """
-    from videogen.providers import reset_providers
-
-    settings.VIDEOGEN_PROVIDER = "replicate"
-    settings.VIDEOGEN_PLANNER = "rules"
-    settings.REPLICATE_API_TOKEN = "test"
-    settings.REPLICATE_BASE_URL = fake.base_url
-    settings.PUBLIC_BASE_URL = ""
-    for name, value in overrides.items():
-        setattr(settings, name, value)
-    reset_providers()
-    try:
-        yield fake
-    finally:
-        reset_providers()

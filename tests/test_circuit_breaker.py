@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.conftest import using_fake_replicate
+from tests.helpers import using_fake_replicate
 from tests.jobs import generate_body, storyboard_complete_job
 from videogen import metrics
 from videogen.models import JobStatus, VideoJob

@@ -11,8 +11,8 @@ from decimal import Decimal
 import pytest
 from PIL import Image
 
-from tests.conftest import using_fake_replicate
 from tests.factories import SceneFactory, VideoJobFactory, stored_image_asset
+from tests.helpers import using_fake_replicate
 from tests.jobs import generate_body
 from videogen.models import CostEntry, JobStatus, Prediction, VideoJob
 from videogen.pipeline.creative import voiceover_lines

@@ -16,7 +16,6 @@ import pytest
 from django.core.files.storage import default_storage
 from PIL import Image
 
-from tests.conftest import bearer_client
 from tests.factories import CampaignFactory, ClientFactory, MembershipFactory, UserFactory, stored_image_asset
 from tests.workers import wait_for
 from videogen.media.ffmpeg import ffmpeg_exe, probe, run_ffmpeg
@@ -63,7 +62,7 @@ def mean_volume_db(video: Path, start: float, seconds: float) -> float:
     return float(re.search(r"mean_volume: (-?[\d.]+) dB", proc.stderr).group(1))
 
 
-def test_captions_voiceover_and_product_reach_the_finished_video(qcluster, settings, tmp_path):
+def test_captions_voiceover_and_product_reach_the_finished_video(qcluster, settings, tmp_path, bearer_client):
     settings.VIDEOGEN_PROVIDER = "local"
     cluster = qcluster()
     user, client = UserFactory(), ClientFactory(color_palette=["#1B1F3B", "#FF6B35", "#F7F7F2"])

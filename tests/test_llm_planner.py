@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import using_fake_replicate
 from tests.fake_replicate import FakeReplicate, plan_reply, tokens
+from tests.helpers import using_fake_replicate
 from tests.jobs import generate_body
 from videogen.models import CostEntry, JobEvent, JobStatus, Prediction, VideoJob
 from videogen.planning.llm import PROMPT_TEMPLATE, InvalidPlan, build_input, parse_reply

@@ -12,9 +12,9 @@ import json
 
 import pytest
 
-from tests.conftest import clear_caches, using_fake_replicate
 from tests.factories import CampaignFactory, ClientFactory, MembershipFactory, UserFactory
 from tests.fake_replicate import DEFAULT_WEBHOOK_SECRET, FakeReplicate
+from tests.helpers import clear_caches, using_fake_replicate
 from tests.workers import wait_for
 from videogen import services
 from videogen.api.serializers import GenerationRequestSerializer

@@ -15,9 +15,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from tests.conftest import clear_caches, using_fake_replicate
 from tests.factories import CampaignFactory, ClientFactory, MembershipFactory, UserFactory
 from tests.fake_replicate import FakeReplicate, slow
+from tests.helpers import clear_caches, using_fake_replicate
 from tests.jobs import storyboard_complete_job
 from tests.workers import wait_for
 from videogen.models import CostEntry, JobStatus, Prediction, ServiceLease, Variation, VideoJob

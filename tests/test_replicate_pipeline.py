@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import using_fake_replicate
+from tests.helpers import using_fake_replicate
 from tests.jobs import generate_body
 from videogen import metrics
 from videogen.models import CostEntry, JobStatus, Prediction, SceneStatus, VideoJob

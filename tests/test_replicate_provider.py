@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.conftest import using_fake_replicate
 from tests.fake_replicate import error, slow, throttled
+from tests.helpers import using_fake_replicate
 from videogen import metrics
 from videogen.providers import get_provider, reset_providers, retry
 from videogen.providers import replicate as replicate_provider

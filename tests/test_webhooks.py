@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
-from tests.conftest import using_fake_replicate
 from tests.fake_replicate import WEBHOOK_TEST_VECTOR, FakeReplicate, sign
+from tests.helpers import using_fake_replicate
 from tests.jobs import generate_body
 from videogen.api import webhooks
 from videogen.models import JobStatus, Prediction, VideoJob
