@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.conftest import using_fake_replicate
+from tests.helpers import using_fake_replicate
 from tests.jobs import generate_body
 from videogen.models import Prediction, ServiceLease, VideoJob
 from videogen.pipeline import tasks as pipeline_tasks
