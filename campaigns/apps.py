@@ -1,5 +1,3 @@
-from typing import Any
-
 from django.apps import AppConfig
 
 
@@ -10,9 +8,6 @@ class CampaignsConfig(AppConfig):
     def ready(self) -> None:
         from campaigns.models import Campaign
         from config import logging as service_logging
-        from config.tenancy import belongs_to_another_tenant
+        from config.tenancy import tenant_probe
 
-        def is_other_tenants_campaign(object_id: Any, user: Any) -> bool:
-            return belongs_to_another_tenant(Campaign.objects.all(), object_id, user)
-
-        service_logging.register_tenant_probe("campaign", is_other_tenants_campaign)
+        service_logging.register_tenant_probe("campaign", tenant_probe(Campaign))

@@ -1,5 +1,3 @@
-from typing import Any
-
 from django.apps import AppConfig
 
 
@@ -10,9 +8,6 @@ class ClientsConfig(AppConfig):
     def ready(self) -> None:
         from clients.models import Client
         from config import logging as service_logging
-        from config.tenancy import belongs_to_another_tenant
+        from config.tenancy import tenant_probe
 
-        def is_other_tenants_client(object_id: Any, user: Any) -> bool:
-            return belongs_to_another_tenant(Client.objects.all(), object_id, user)
-
-        service_logging.register_tenant_probe("client", is_other_tenants_client)
+        service_logging.register_tenant_probe("client", tenant_probe(Client))

@@ -6,6 +6,7 @@ and viewers may read but not write.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -43,6 +44,11 @@ def belongs_to_another_tenant(queryset: QuerySet, object_id: Any, user: Any, cli
         return found.exists() and not scope_to_user(found, user, client_field).exists()
     except (ValueError, TypeError, DjangoValidationError):
         return False
+
+
+def tenant_probe(model: Any) -> Callable[[Any, Any], bool]:
+    """A probe for config.logging's cross-tenant warning: does object `id` of `model` belong to another tenant?"""
+    return lambda object_id, user: belongs_to_another_tenant(model.objects.all(), object_id, user)
 
 
 def client_of(obj: Any) -> Any:

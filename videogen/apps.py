@@ -8,6 +8,7 @@ class VideogenConfig(AppConfig):
 
     def ready(self) -> None:
         from config import logging as service_logging
+        from config.tenancy import tenant_probe
         from videogen import selectors, signals  # noqa: F401 - signals connects the budget gauge receivers
         from videogen.live.notify import publish_job_changed
         from videogen.live.snapshots import record_status_change
@@ -20,4 +21,4 @@ class VideogenConfig(AppConfig):
 
         initialise_metrics()
         service_logging.register_job_labels(selectors.job_log_labels)
-        service_logging.register_tenant_probe("job", selectors.is_other_tenants_job)
+        service_logging.register_tenant_probe("job", tenant_probe(VideoJob))

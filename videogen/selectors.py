@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from config.tenancy import belongs_to_another_tenant, scope_to_user
+from config.tenancy import scope_to_user
 from videogen.models import JobStatus, Scene, Variation, VariationStatus, VideoJob
 
 
@@ -95,7 +95,3 @@ def job_log_labels(job_id: int) -> dict[str, str]:
     """The campaign and client a job's task log lines carry."""
     row = VideoJob.objects.filter(pk=job_id).values_list("campaign_id", "client_id").first()
     return {} if row is None else {"campaign_id": str(row[0]), "client_id": str(row[1])}
-
-
-def is_other_tenants_job(job_id: Any, user: Any) -> bool:
-    return belongs_to_another_tenant(VideoJob.objects.all(), job_id, user)
