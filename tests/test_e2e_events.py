@@ -82,6 +82,11 @@ def test_a_stream_and_the_callbacks_see_every_status_of_a_worker_run_job_in_orde
     percentages = [event.document["progress"]["percentage"] for event in received]
     assert len(set(percentages)) >= 4
 
+    # The rest of the API works under the ASGI server too: the finished video downloads, with Range.
+    video = api.get(f"/api/v2/jobs/{job_id}/data", headers={"Range": "bytes=0-99"})
+    assert video.status_code == 206 and len(video.content) == 100 and video.content[4:8] == b"ftyp"
+    assert len(api.get(f"/api/v2/jobs/{job_id}/data").content) == int(video.headers["Content-Range"].split("/")[1])
+
     # The worker POSTed every status change to the callback URL, in order, each signed.
     wait_for(lambda: len(hook.requests) >= len(transitions), timeout=30, cluster=cluster, what="the callbacks")
     hook.close()
