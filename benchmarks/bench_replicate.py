@@ -52,6 +52,9 @@ def configure(fake: FakeReplicate, workers: int) -> dict[str, str]:
         "VIDEO_STORAGE_PATH": str(BENCH_DIR / "media"),
         "PROMETHEUS_MULTIPROC_DIR": str(BENCH_DIR / "prometheus"),
         "VIDEOGEN_PROVIDER": "replicate",
+        # The rules planner: the LLM planner's text prediction (and its canned fake reply, the same
+        # scenes for every job, so the image cache would answer) would measure something else.
+        "VIDEOGEN_PLANNER": "rules",
         "REPLICATE_API_TOKEN": "bench",
         "REPLICATE_BASE_URL": fake.base_url,
         "TASK_QUEUE_NAME": f"bench{os.getpid()}",
