@@ -29,7 +29,7 @@ import pytest
 from clients.models import Membership
 from tests.analytics_data import WEEK, build_week, make_job
 from tests.factories import MembershipFactory, UserFactory, VideoJobFactory
-from tests.jobs import storyboard_complete_job
+from tests.jobs import generate_body, storyboard_complete_job
 from videogen.models import JobEvent, JobStatus, VideoJob
 
 pytestmark = pytest.mark.django_db
@@ -307,6 +307,33 @@ def test_an_ops_retry_is_recorded_as_a_retry_not_a_refine(tenant, tasks):
 
     assert list(JobEvent.objects.filter(job=job).exclude(kind="status").values_list("kind", flat=True)) == ["retry"]
 
+
+
+def test_a_job_driven_through_the_api_is_counted_from_what_the_pipeline_recorded(api, tenant, tasks, settings):
+    # generate -> storyboard (local provider) -> refine one scene -> storyboard again -> approve -> render.
+    settings.VIDEOGEN_PROVIDER = "local"
+    response = api.post("/api/v2/generate", generate_body(tenant, duration=15), format="json")
+    job_id = response.json()["job_id"]
+    tasks.drain()
+    assert api.post(f"/api/v2/jobs/{job_id}/refine", {"scenes": [2]}, format="json").status_code == 202
+    tasks.drain()
+    assert api.post(f"/api/v2/jobs/{job_id}/approve").status_code == 200
+    assert api.post(f"/api/v2/jobs/{job_id}/render").status_code == 202
+    tasks.drain()
+    job = VideoJob.objects.get(pk=job_id)
+    assert job.status == S.COMPLETED
+
+    body = analytics(api, tenant.client).json()
+
+    assert body["jobs"] == {"started": 1, "completed": 1, "partiallyCompleted": 0, "failed": 0, "cancelled": 0}
+    assert (body["approvalRate"], body["refinementsPerJob"]) == (1.0, 1.0)
+    waited = (job.approved_at - job.storyboard_completed_at).total_seconds()
+    assert body["medianSecondsToApprove"] == pytest.approx(waited, abs=0.05)
+    # The offline provider is free: one finished video at $0.00 (not null: there is a video); the money
+    # paths are the hand-computed week's.
+    assert body["avgCostPerVideo"] == 0.0
+    assert body["costByCampaign"] == [{"campaignId": str(tenant.campaign.pk), "name": tenant.campaign.name,
+                                       "videos": 1, "cost": 0.0}]
 
 # --- Schema -----------------------------------------------------------------------------------------------
 
