@@ -95,7 +95,8 @@ def wait_for(predicate, *, timeout: float, interval: float = 0.5, cluster: QClus
 
 
 class WebServer:
-    """The web process: gunicorn serving config.wsgi on 127.0.0.1, on a port the OS picked.
+    """The web process as the Dockerfile runs it (gunicorn with uvicorn workers serving config.asgi),
+    on 127.0.0.1, on a port the OS picked.
 
     The listening socket is opened here and handed to gunicorn (`fd://`), so there is no window in
     which another process could take the port.
@@ -127,8 +128,9 @@ class WebServer:
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child process
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"fd://{listener.fileno()}",
-                 "--workers", "2", "--threads", "4", "--timeout", "120"],
+                [sys.executable, "-m", "gunicorn", "config.asgi:application", "--worker-class",
+                 "uvicorn_worker.UvicornWorker", "--bind", f"fd://{listener.fileno()}", "--workers", "2",
+                 "--timeout", "120", "--graceful-timeout", "10"],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, pass_fds=(listener.fileno(),),
                 start_new_session=True,
             )
