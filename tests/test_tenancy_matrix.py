@@ -319,6 +319,15 @@ STORAGE_REFERENCE_FIELDS = [
      lambda w: {"assets": [{"id": str(w.their_asset.id), "role": "scene", "sceneNumber": 1}]}, "assets"),
     ("refine assets[].id = a storage name", "post", lambda w: f"/api/v2/jobs/{w.my_job.pk}/refine",
      lambda w: {"assets": [{"id": _their_storyboard_name(w)}]}, "assets[0].id"),
+    ("generate callbackUrl = a storage name", "post", lambda w: "/api/v2/generate",
+     lambda w: {**_generate(w, False, campaign="mine", client="mine"), "callbackUrl": _their_storyboard_name(w)},
+     "callbackUrl"),
+    ("generate callbackUrl = loopback media route", "post", lambda w: "/api/v2/generate",
+     lambda w: {**_generate(w, False, campaign="mine", client="mine"),
+                "callbackUrl": f"https://127.0.0.1/media/{_their_storyboard_name(w)}"}, "callbackUrl"),
+    ("generate callbackUrl = cloud metadata", "post", lambda w: "/api/v2/generate",
+     lambda w: {**_generate(w, False, campaign="mine", client="mine"),
+                "callbackUrl": "https://169.254.169.254/latest/meta-data/"}, "callbackUrl"),
 ]
 
 
@@ -326,6 +335,8 @@ STORAGE_REFERENCE_FIELDS = [
                          ids=[row[0] for row in STORAGE_REFERENCE_FIELDS])
 def test_fields_holding_a_file_reference_refuse_another_tenants_files(world, tasks, name, method, path, body, field,
                                                                       bearer_client):
+    # The client has a callback secret, so a callbackUrl is refused for where it points, not for lacking one.
+    Client.objects.filter(pk=world.mine.client.pk).update(callback_secret="s" * 32)
     api = bearer_client(world.mine.owner)
     before = snapshot()
 
