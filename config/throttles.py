@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
@@ -120,7 +119,7 @@ def login_attempt(username: str, ip: str) -> ratelimit.Decision:
     for scope, ident in (("login_user", _username_key(username) if username else ""), ("login_ip", ip)):
         if not ident:
             continue
-        rate = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].get(scope)
+        rate = SimpleRateThrottle.THROTTLE_RATES.get(scope)  # DRF's rates, as every throttle reads them
         if not rate:
             continue
         limit, window = SimpleRateThrottle.parse_rate(None, rate)
@@ -138,7 +137,7 @@ class LoginThrottle(SimpleRateThrottle):
     _wait: float | None = None
 
     def get_rate(self) -> str | None:
-        return settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].get(self.scope)
+        return self.THROTTLE_RATES.get(self.scope)
 
     def allow_request(self, request: Any, view: Any) -> bool:
         data = request.data if hasattr(request, "data") else {}
