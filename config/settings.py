@@ -286,6 +286,7 @@ CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "http://localhost:3000")
 CORS_EXPOSE_HEADERS = ["ETag", "Location", "Retry-After", "Content-Range", "X-Request-ID"]
 CORS_ALLOW_HEADERS = (
     "accept", "authorization", "content-type", "if-none-match", "idempotency-key", "range", "x-request-id",
+    "last-event-id",  # EventSource sends it on reconnect (live updates)
 )
 # A refused CSRF check answers the JSON envelope, not Django's HTML page.
 CSRF_FAILURE_VIEW = "config.errors.csrf_failure"

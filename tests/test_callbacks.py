@@ -258,3 +258,10 @@ def test_a_later_status_change_waits_until_the_earlier_one_is_delivered(tenant, 
     posted = [(headers["x-videogen-job-version"], json.loads(body)["job"]["status"]) for headers, body in hook.requests]
     assert posted == [(str(first.version), "storyboard_complete"), (str(first.version), "storyboard_complete"),
                       (str(second.version), "generating_video")]
+
+
+def test_migrate_creates_the_sweeper_schedule(db):
+    from django_q.models import Schedule
+
+    schedule = Schedule.objects.get(func="videogen.callbacks.deliver_due_callbacks")
+    assert (schedule.schedule_type, schedule.minutes, schedule.repeats) == (Schedule.MINUTES, 1, -1)
