@@ -11,11 +11,12 @@ from django.conf import settings
 
 from videogen.planning.base import MAX_SCENES, MIN_SCENES, ROLES, Plan, PlannedScene
 from videogen.planning.rules import RulesPlanner
+from videogen.providers.base import Provider
 
 __all__ = ["MAX_SCENES", "MIN_SCENES", "ROLES", "Plan", "PlannedScene", "RulesPlanner", "planner_for"]
 
 
-def planner_for(provider) -> str:
+def planner_for(provider: Provider) -> str:
     """"llm" when the provider has a language model and the rules planner is not forced, else "rules"."""
     if settings.VIDEOGEN_PLANNER == "rules" or not provider.planner_model():
         return "rules"

@@ -51,28 +51,28 @@ def split_brief(brief: str) -> BriefBeats:
         # Text before "Scene 1:" is an intro, not a scene.
         if not SCENE_LABEL.match(text.lstrip()):
             labelled = labelled[1:]
-        raw = [(_clean_clause(part), False) for part in labelled]
+        raw = [_clean_clause(part) for part in labelled]
         return _finish(raw, language, text, explicit=True)
     list_items = [m.group(1) for line in text.splitlines() if (m := _LIST_ITEM.match(line))]
     if len(list_items) >= 2:
-        clauses: list[tuple[str, bool]] = []
+        clauses: list[str] = []
         for line in text.splitlines():
             item = _LIST_ITEM.match(line)
             if item:
-                clauses.append((_clean_clause(item.group(1)), False))
+                clauses.append(_clean_clause(item.group(1)))
             elif line.strip() and not line.rstrip().endswith(":"):
-                clauses.extend((clause, False) for clause in _clauses(line, language))
+                clauses.extend(_clauses(line, language))
         return _finish(clauses, language, text)
-    clauses = [(clause, False) for clause in _clauses(text, language)]
+    clauses = _clauses(text, language)
     return _finish(clauses, language, text)
 
 
-def _finish(raw: list[tuple[str, bool]], language: str, text: str, *, explicit: bool = False) -> BriefBeats:
+def _finish(raw: list[str], language: str, text: str, *, explicit: bool = False) -> BriefBeats:
     beats: list[Beat] = []
     seen: set[str] = set()
     protagonist = ""
     last_subject = ""
-    for clause, _ in raw:
+    for clause in raw:
         clause = tidy(clause).strip(" .,;:")
         if not clause:
             continue
