@@ -153,7 +153,8 @@ class Hub:
                 return None
             if job_id in self.subscriptions:
                 self.known[job_id] = max(self.known.get(job_id, 0), rendered.version)
-                if cached is None or rendered.version >= cached.version:
+                latest = self._cache.get(key)  # another stream may have stored a newer one meanwhile
+                if latest is None or rendered.version >= latest.version:
                     self._cache[key] = rendered
             if fresh or rendered.version >= wanted:
                 return rendered

@@ -65,10 +65,6 @@ def _event(version: int, document: str) -> str:
 
 
 async def job_events(request: Any, job_id: int) -> HttpResponse:
-    if request.method != "GET":
-        response = _error(405, "method_not_allowed", "Only GET is allowed here.")
-        response["Allow"] = "GET"
-        return response
     user = None
     token = request.GET.get("token")
     if token:
@@ -88,6 +84,10 @@ async def job_events(request: Any, job_id: int) -> HttpResponse:
             return _error(401, "token_not_valid", str(detail))
         if user is None:
             return _error(401, "not_authenticated", "Send a Bearer token or use the job's signed eventsUrl.")
+    if request.method != "GET":  # after authentication, as DRF views answer (401 before 405)
+        response = _error(405, "method_not_allowed", "Only GET is allowed here.")
+        response["Allow"] = "GET"
+        return response
     state = await run_db(_job_state, job_id, user)
     if state is None:
         return _error(404, "not_found", "Not found.")
