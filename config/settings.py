@@ -393,6 +393,8 @@ EVENTS_POLL_INTERVAL = env_float("EVENTS_POLL_INTERVAL", 1.0)
 # With pub/sub, a version check this often (one query per process) catches a lost message.
 EVENTS_RESYNC_SECONDS = env_float("EVENTS_RESYNC_SECONDS", 30.0)
 EVENTS_HEARTBEAT_SECONDS = env_float("EVENTS_HEARTBEAT_SECONDS", 15.0)
+# Streams are closed after this long; EventSource reconnects with Last-Event-ID (and authenticates again).
+EVENTS_MAX_STREAM_SECONDS = env_float("EVENTS_MAX_STREAM_SECONDS", 300.0)
 EVENTS_URL_TTL_SECONDS = int(os.environ.get("EVENTS_URL_TTL_SECONDS", MEDIA_URL_TTL_SECONDS))
 # Callbacks (POST on every status change): https only, never to non-public addresses, except hosts in
 # CALLBACK_ALLOWED_HOSTS (above); CALLBACK_ALLOW_HTTP also lets those listed hosts use plain http

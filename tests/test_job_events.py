@@ -179,6 +179,27 @@ def test_an_idle_stream_sends_a_heartbeat_comment(server):
     assert time.monotonic() - started < 10
 
 
+def test_a_stream_closes_after_its_maximum_lifetime_and_the_reconnect_resumes_after_the_last_event(server):
+    live = server(EVENTS_MAX_STREAM_SECONDS="1", EVENTS_HEARTBEAT_SECONDS="0.3")
+    job, token = make_job()
+    url = f"{live.base_url}/api/v2/jobs/{job.pk}/events"
+    def not_forever(event) -> None:  # heartbeats every 0.3 s: 30 of them mean the stream never closed
+        seen.append(event)
+        assert len(seen) < 30, "the stream outlived EVENTS_MAX_STREAM_SECONDS"
+
+    seen: list = []
+    with httpx.stream("GET", url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as response:
+        first = [event for event in read_until_closed(response, not_forever) if event.event == "job"]
+    assert statuses_of(first) == ["generating_storyboard"]  # the job is still running: the server closed it
+    state.transition(job.pk, JobStatus.CANCELLED)
+
+    headers = {"Authorization": f"Bearer {token}", "Last-Event-ID": first[-1].id}
+    with httpx.stream("GET", url, headers=headers, timeout=30) as response:
+        resumed = [event for event in read_until_closed(response) if event.event == "job"]
+    assert statuses_of(resumed) == ["cancelled"]
+    assert int(resumed[0].id) > int(first[-1].id)
+
+
 def test_the_signed_events_url_of_the_job_document_opens_the_stream_without_a_header(server):
     live = server()
     job, token = make_job()

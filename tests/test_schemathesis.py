@@ -58,6 +58,9 @@ def api_schema(live_server, seeded, monkeypatch, settings):
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES",
                         {scope: "100000/min" for scope in settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]})
     monkeypatch.setattr(queue, "dispatcher", lambda *args, **kwargs: None)  # no broker, no worker
+    # A live-updates stream of a running job stays open (heartbeats) until its lifetime ends: keep it short.
+    settings.EVENTS_MAX_STREAM_SECONDS = 1
+    settings.EVENTS_HEARTBEAT_SECONDS = 0.5
 
     ids = {
         "jobs": [seeded.completed.pk, seeded.storyboard.pk],

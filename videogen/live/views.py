@@ -15,14 +15,14 @@ process's hub (videogen.live.hub), not a thread, so streams do not starve the AP
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers
 from rest_framework.views import APIView
 
 from config.errors import ErrorSerializer
@@ -107,6 +107,9 @@ async def _stream(request: Any, job_id: int, last_seen: int | None) -> AsyncIter
     try:
         yield f"retry: {RETRY_MILLISECONDS}\n\n"
         current: Rendered | None = await hub.document(job_id, request, fresh=True)
+        # A stream lives at most EVENTS_MAX_STREAM_SECONDS: EventSource then reconnects with Last-Event-ID
+        # (nothing is lost) and the reconnect authenticates again, so a removed member stops receiving.
+        closes_at = time.monotonic() + settings.EVENTS_MAX_STREAM_SECONDS
         while current is not None:
             if current.version != last_seen:
                 if last_seen is not None and last_seen < current.version:
@@ -116,9 +119,12 @@ async def _stream(request: Any, job_id: int, last_seen: int | None) -> AsyncIter
                 last_seen = current.version
             if current.status in TERMINAL:
                 return
-            if await subscription.wait(settings.EVENTS_HEARTBEAT_SECONDS):
+            remaining = closes_at - time.monotonic()
+            if remaining <= 0:
+                return
+            if await subscription.wait(min(settings.EVENTS_HEARTBEAT_SECONDS, remaining)):
                 current = await hub.document(job_id, request)
-            else:
+            elif time.monotonic() < closes_at:
                 yield ": heartbeat\n\n"
     finally:
         hub.unsubscribe(subscription)
@@ -137,7 +143,8 @@ class JobEventsView(APIView):
             "A `text/event-stream`. Each event is `event: job`, `id: <job version>`, `data: <the job document "
             "as JSON, as GET /jobs/{job_id}>`. Send `Last-Event-ID` to resume: every status change since that "
             "version is replayed in order, then the current document. A comment line (`: heartbeat`) every 15 s; "
-            "the stream ends after completed, partially_completed, failed or cancelled (a reconnect that has seen "
+            "a stream closes after at most 5 minutes (reconnect with Last-Event-ID); the stream ends after "
+            "completed, partially_completed, failed or cancelled (a reconnect that has seen "
             "everything gets 204). Auth: a Bearer token, or the signed `token` of the job document's `eventsUrl` "
             "(EventSource sends no headers); a link for another job is 404, an expired or forged one 403."
         ),
@@ -150,7 +157,13 @@ class JobEventsView(APIView):
         auth=[{"jwtAuth": []}, {}],
         responses={
             (200, "text/event-stream"): OpenApiResponse(
-                OpenApiTypes.STR, description="Events `job` with the job document (JobSerializer) as data."
+                inline_serializer("JobEvent", {
+                    "event": serializers.CharField(required=False, help_text="Always `job`."),
+                    "id": serializers.CharField(required=False, help_text="The job's version."),
+                    "data": serializers.CharField(required=False, help_text="The job document (Job) as JSON."),
+                    "retry": serializers.IntegerField(required=False, help_text="Reconnect delay (ms)."),
+                }),
+                description="One event per change: `job` with the job document (Job) as data.",
             ),
             204: OpenApiResponse(description="The job is finished and the client has seen its last version."),
             401: OpenApiResponse(ErrorSerializer),
