@@ -191,6 +191,18 @@ def test_a_heartbeat_alone_keeps_the_etag(api, tenant):
     assert again.status_code == 304
 
 
+def test_the_etag_is_strong_and_a_heartbeat_leaves_the_document_byte_identical(api, tenant):
+    job = VideoJobFactory(campaign=tenant.campaign, created_by=tenant.owner,
+                          status=JobStatus.GENERATING_STORYBOARD, stage="generating_scene_2")
+    report_progress(job.pk, run=job.run, stage="generating_scene_3")
+    first = api.get(f"/api/v2/jobs/{job.pk}")
+    report_progress(job.pk, run=job.run, stage="generating_scene_3")  # a heartbeat: updated_at moves
+    again = api.get(f"/api/v2/jobs/{job.pk}")
+    assert not first["ETag"].startswith("W/")
+    assert again["ETag"] == first["ETag"]
+    assert again.content == first.content
+
+
 def test_progress_a_client_can_see_changes_the_etag(api, tenant):
     job = VideoJobFactory(campaign=tenant.campaign, created_by=tenant.owner,
                           status=JobStatus.GENERATING_STORYBOARD, stage="generating_scene_2")

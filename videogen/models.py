@@ -7,6 +7,7 @@ else reads it.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -110,6 +111,9 @@ class VideoJob(models.Model):
     # Bumped by every change a poller could see (status, progress, scenes, variations): the ETag
     # and the Server-Sent Events id. Written only through `videogen.pipeline.state`.
     version = models.PositiveBigIntegerField(default=1)
+    # When `version` last moved: the document's `updatedAt` (`updated_at` also moves with heartbeats,
+    # which change nothing a client sees and must not break a strong ETag built from the version).
+    changed_at = models.DateTimeField(null=True, blank=True)
     # Lease: the worker currently advancing the job (a second copy of a task backs off).
     lease_owner = models.CharField(max_length=64, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
@@ -149,6 +153,11 @@ class VideoJob(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.video_name}"
+
+    @property
+    def document_changed_at(self) -> datetime:
+        """When the job document last changed (jobs from before `changed_at` existed: their last write)."""
+        return self.changed_at or self.updated_at
 
 
 class SceneStatus(models.TextChoices):

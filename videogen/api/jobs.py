@@ -7,6 +7,7 @@ import io
 import mimetypes
 from typing import Any
 
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpResponse
@@ -56,15 +57,17 @@ def _job_document(job: VideoJob, request: Request) -> dict[str, Any]:
 
 
 def _etag(request: Request, job_id: int, version: int) -> str:
-    """A weak validator of the job document, known without building it: the job's version (moved by
-    every change a client could see), the media URLs' signing window (they rotate every few minutes)
-    and the host the URLs are built for. `updatedAt` alone (a heartbeat) does not change it."""
-    source = f"{job_id}:{version}:{signed_urls.rotation_marker()}:{request.get_host()}"
-    return 'W/"' + hashlib.sha256(source.encode()).hexdigest()[:32] + '"'
+    """A strong validator of the job document, known without building it. The document is a function of
+    the job's version (moved, with `updatedAt`, by every change a client could see), the signing windows
+    of its media URLs and of its eventsUrl (they rotate every few minutes) and the host the URLs are
+    built for; a heartbeat changes none of them."""
+    windows = f"{signed_urls.rotation_marker()}:{signed_urls.rotation_marker(settings.EVENTS_URL_TTL_SECONDS)}"
+    source = f"{job_id}:{version}:{windows}:{request.get_host()}"
+    return '"' + hashlib.sha256(source.encode()).hexdigest()[:32] + '"'
 
 
 def _matches(request: Request, etag: str) -> bool:
-    """If-None-Match with weak comparison (RFC 9110 13.1.2): `W/` does not matter, `*` matches."""
+    """If-None-Match uses weak comparison (RFC 9110 13.1.2): a `W/` prefix does not matter, `*` matches."""
     wanted = [tag.strip().removeprefix("W/") for tag in request.headers.get("If-None-Match", "").split(",")]
     return "*" in wanted or etag.removeprefix("W/") in wanted
 

@@ -398,7 +398,7 @@ class JobSummarySerializer(serializers.Serializer):
     progress = ProgressSerializer(source="*")
     error = TextOrNullField()
     createdAt = serializers.DateTimeField(source="created_at")
-    updatedAt = serializers.DateTimeField(source="updated_at")
+    updatedAt = serializers.DateTimeField(source="document_changed_at")
     thumbnailUrl = MediaUrlField(select=list_thumbnail_name)
 
 

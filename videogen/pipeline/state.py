@@ -69,7 +69,7 @@ def _announce(job_id: int, *, status_changed: bool) -> None:
 def bump_version(job_id: int) -> None:
     """Marks a change a poller could see that is not a status or progress write (a scene landed,
     a variation moved). Call it after the write, in the same transaction when there is one."""
-    VideoJob.objects.filter(pk=job_id).update(version=F("version") + 1)
+    VideoJob.objects.filter(pk=job_id).update(version=F("version") + 1, changed_at=timezone.now())
     _announce(job_id, status_changed=False)
 
 
@@ -93,7 +93,8 @@ def transition(
     Extra `fields` are written in the same UPDATE.
     """
     updates: dict[str, Any] = {
-        "status": to_status, "updated_at": timezone.now(), "version": F("version") + 1, **fields
+        "status": to_status, "updated_at": timezone.now(), "version": F("version") + 1,
+        "changed_at": timezone.now(), **fields
     }
     if to_status in TERMINAL_STAGE and "stage" not in updates:
         updates["stage"] = TERMINAL_STAGE[to_status]
@@ -157,7 +158,7 @@ def report_progress(
         updates["estimated_time_remaining"] = max(0, int(estimated_time_remaining))
         visible_change |= ~Q(estimated_time_remaining=updates["estimated_time_remaining"])
     active = VideoJob.objects.filter(pk=job_id, run=run, status__in=ACTIVE)
-    if visible_change and active.filter(visible_change).update(**updates, version=F("version") + 1):
+    if visible_change and active.filter(visible_change).update(**updates, version=F("version") + 1, changed_at=now):
         _announce(job_id, status_changed=False)
         return True
     return bool(active.update(**updates))
