@@ -19,22 +19,15 @@ from pathlib import Path
 import httpx
 from django.conf import settings
 
-from tests.workers import ROOT, database_url
+from tests.workers import ROOT, child_env
 
 
 class AsgiServer:
     def __init__(self, log_path: Path, **env: str):
         self.log_path = log_path
-        self.env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings_test",
-            "DATABASE_URL": database_url(),
-            "VIDEO_STORAGE_PATH": str(settings.MEDIA_ROOT),
-            "VIDEOGEN_PROVIDER": settings.VIDEOGEN_PROVIDER,
-            "EVENTS_POLL_INTERVAL": "0.2",
-            "THROTTLE_POLL": "10000/min",
-            **env,
-        }
+        defaults = {"VIDEOGEN_PROVIDER": settings.VIDEOGEN_PROVIDER, "EVENTS_POLL_INTERVAL": "0.2",
+                    "THROTTLE_POLL": "10000/min"}
+        self.env = child_env(**{**defaults, **env})
         self.process: subprocess.Popen | None = None
         self.socket: socket.socket | None = None
         self.base_url = ""

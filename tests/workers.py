@@ -28,20 +28,25 @@ def database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+def child_env(**overrides: str) -> dict[str, str]:
+    """The environment of a child process (worker, web server) that sees what the test sees:
+    the test settings, the test database, the test's media folder and its scratch folder."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings_test",
+        "DATABASE_URL": database_url(),
+        "VIDEO_STORAGE_PATH": str(settings.MEDIA_ROOT),
+        "SCRATCH_DIR": str(settings.SCRATCH_DIR),
+        **overrides,
+    }
+
+
 class QCluster:
     def __init__(self, log_path: Path, **env: str):
         self.log_path = log_path
-        self.env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings_test",
-            "DATABASE_URL": database_url(),
-            "VIDEO_STORAGE_PATH": str(settings.MEDIA_ROOT),
-            "SCRATCH_DIR": str(settings.SCRATCH_DIR),
-            "VIDEOGEN_PROVIDER": settings.VIDEOGEN_PROVIDER,
-            "VIDEOGEN_PLANNER": settings.VIDEOGEN_PLANNER,
-            "Q_POLL": "0.1",
-            **env,
-        }
+        defaults = {"VIDEOGEN_PROVIDER": settings.VIDEOGEN_PROVIDER, "VIDEOGEN_PLANNER": settings.VIDEOGEN_PLANNER,
+                    "Q_POLL": "0.1"}
+        self.env = child_env(**{**defaults, **env})
         self.process: subprocess.Popen | None = None
 
     def start(self) -> QCluster:
@@ -104,14 +109,7 @@ class WebServer:
 
     def __init__(self, log_path: Path, **env: str):
         self.log_path = log_path
-        self.env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings_test",
-            "DATABASE_URL": database_url(),
-            "VIDEO_STORAGE_PATH": str(settings.MEDIA_ROOT),
-            "SCRATCH_DIR": str(settings.SCRATCH_DIR),
-            **env,
-        }
+        self.env = child_env(**env)
         self.process: subprocess.Popen | None = None
         self.base_url = ""
 
