@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_replicate.py [--latency 8] [--runs 3] [--jobs 20] [--many 100]
                                                    [--renders 20] [--workers 2]
+                                                   [--database-url postgres://... --redis-url redis://...]
 
 Starts the fake server with a fixed prediction latency L, a throwaway SQLite database under
 var/bench/ (migrated here; the ORM broker, no Redis) and a real `qcluster` with N workers (its
@@ -43,12 +44,15 @@ SCENES = ("a runner laces up orange shoes at sunrise", "the sole flexing on wet 
           "friends high-five at the park run finish")
 
 
-def configure(fake: FakeReplicate, workers: int) -> dict[str, str]:
-    """Environment for this process and the workers: set before Django reads its settings."""
+def configure(fake: FakeReplicate, workers: int, database_url: str = "", redis_url: str = "") -> dict[str, str]:
+    """Environment for this process and the workers: set before Django reads its settings.
+
+    Embedded by default (SQLite, ORM broker); `database_url` and `redis_url` measure the scale set-up
+    (give an empty database: the benchmark migrates it)."""
     shutil.rmtree(BENCH_DIR, ignore_errors=True)
     BENCH_DIR.mkdir(parents=True)
     env = {
-        "DATABASE_URL": f"sqlite:///{BENCH_DIR / 'bench.sqlite3'}",
+        "DATABASE_URL": database_url or f"sqlite:///{BENCH_DIR / 'bench.sqlite3'}",
         "VIDEO_STORAGE_PATH": str(BENCH_DIR / "media"),
         "PROMETHEUS_MULTIPROC_DIR": str(BENCH_DIR / "prometheus"),
         "VIDEOGEN_PROVIDER": "replicate",
@@ -62,6 +66,9 @@ def configure(fake: FakeReplicate, workers: int) -> dict[str, str]:
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
     }
     os.environ.pop("REDIS_URL", None)
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+        env["CACHE_KEY_PREFIX"] = env["TASK_QUEUE_NAME"]
     os.environ.pop("PUBLIC_BASE_URL", None)
     os.environ.update(env)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -179,12 +186,14 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=20, help="concurrent storyboards of one user")
     parser.add_argument("--many", type=int, default=100, help="a larger batch of concurrent storyboards")
     parser.add_argument("--renders", type=int, default=20, help="concurrent renders (one variation each)")
+    parser.add_argument("--database-url", default="", help="an empty database to measure on (default SQLite)")
+    parser.add_argument("--redis-url", default="", help="Redis for cache and broker (default: ORM broker)")
     parser.add_argument("--workers", type=int, default=2, help="qcluster workers")
     args = parser.parse_args()
     latency = args.latency
 
     with FakeReplicate(latency=latency) as fake:
-        configure(fake, args.workers)
+        configure(fake, args.workers, args.database_url, args.redis_url)
         import django
 
         django.setup()
@@ -197,7 +206,9 @@ def main() -> None:
         try:
             print(f"fake latency L={latency:.1f}s, {args.workers} workers, "
                   f"POLLER_INTERVAL={settings.POLLER_INTERVAL}s, "
-                  f"PROVIDER_CONCURRENCY={settings.PROVIDER_CONCURRENCY}, SQLite + ORM broker")
+                  f"PROVIDER_CONCURRENCY={settings.PROVIDER_CONCURRENCY}, "
+                  f"{'PostgreSQL' if args.database_url.startswith('postgres') else 'SQLite'} + "
+                  f"{'Redis' if args.redis_url else 'ORM'} broker")
             wait_until_done([create_job(user, campaign, "warm-up")], timeout=120)  # worker start, imports
 
             walls = []
