@@ -331,8 +331,10 @@ PROVIDER_CONCURRENCY = int(os.environ.get("PROVIDER_CONCURRENCY", "8"))
 # Scales the provider backoff of 5/15/45 s (docs/design.md, Timeouts and retries); tests shrink it.
 PROVIDER_BACKOFF_SCALE = env_float("PROVIDER_BACKOFF_SCALE", 1.0)
 # The provider poller (videogen/pipeline/poller.py): one loop per deployment, run by every qcluster
-# (one holds the lease, the others stand by). It polls every prediction in flight each interval.
+# (one holds the lease, the others stand by). A prediction near or past its model's usual run time
+# is polled every POLLER_INTERVAL; a younger one every POLLER_SLOW_INTERVAL (pipeline/poller.py).
 POLLER_INTERVAL = env_float("POLLER_INTERVAL", 1.0)
+POLLER_SLOW_INTERVAL = env_float("POLLER_SLOW_INTERVAL", 5.0)
 POLLER_LEASE_SECONDS = int(os.environ.get("POLLER_LEASE_SECONDS", "10"))
 POLLER_IN_QCLUSTER = env_bool("POLLER_IN_QCLUSTER", True)
 # Scales the prediction timeouts (120 s image, 600 s video); tests shrink it.

@@ -8,11 +8,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from tests.factories import PredictionFactory
 from tests.helpers import using_fake_replicate
 from tests.jobs import generate_body
 from videogen.models import Prediction, ServiceLease, VideoJob
 from videogen.pipeline import tasks as pipeline_tasks
-from videogen.pipeline.poller import LEASE_NAME, Poller
+from videogen.pipeline.poller import LEASE_NAME, Poller, usual_run_times
 
 pytestmark = pytest.mark.django_db
 
@@ -147,3 +148,87 @@ def test_with_a_live_poller_the_watchdog_schedule_leaves_the_polling_to_it(api, 
     pipeline_tasks.requeue_expired_jobs_task()
 
     assert fake.gets == 0
+
+
+# --- The poll schedule: a prediction is asked about at a pace set by its model's usual run time ---
+
+
+def learned_run_time(seconds: float, *, samples: int = 5) -> None:
+    """Recent history: `samples` predictions of the model that finished `seconds` after they were made."""
+    finished = timezone.now() - timedelta(seconds=5)
+    for _ in range(samples):
+        prediction = PredictionFactory(model=FLUX, completed_at=finished)
+        Prediction.objects.filter(pk=prediction.pk).update(created_at=finished - timedelta(seconds=seconds))
+
+
+def aged(job: VideoJob, seconds: float) -> None:
+    Prediction.objects.filter(job=job).update(created_at=timezone.now() - timedelta(seconds=seconds))
+
+
+@pytest.fixture
+def paced(settings):
+    settings.POLLER_INTERVAL = 1.0
+    settings.POLLER_SLOW_INTERVAL = 5.0
+
+
+def test_a_prediction_well_before_its_models_usual_run_time_is_not_asked_about(api, tenant, tasks, fake, paced):
+    learned_run_time(60)
+    started_storyboard(api, tenant, tasks)
+
+    Poller().tick()
+
+    assert fake.gets == 0
+
+
+def test_a_young_prediction_is_asked_about_once_per_slow_interval(api, tenant, tasks, fake, paced):
+    learned_run_time(60)
+    job = started_storyboard(api, tenant, tasks)
+    poller = Poller()
+    aged(job, 6)  # past POLLER_SLOW_INTERVAL, far from the usual 60 s
+
+    poller.tick()
+    poller.tick()
+
+    assert fake.gets == 3  # once each: the second tick comes before the next slow interval
+
+
+def test_a_prediction_near_its_models_usual_run_time_is_asked_about_every_tick(api, tenant, tasks, fake, paced):
+    learned_run_time(60)
+    job = started_storyboard(api, tenant, tasks)
+    poller = Poller()
+    aged(job, 59.5)  # within one POLLER_INTERVAL of the usual run time
+
+    poller.tick()
+    poller.tick()
+
+    assert fake.gets == 6
+
+
+def test_a_finished_prediction_found_on_the_slow_pace_wakes_its_step(api, tenant, tasks, fake, paced):
+    learned_run_time(60)
+    job = started_storyboard(api, tenant, tasks)
+    finished_at_the_provider(fake, job)  # much sooner than usual
+    aged(job, 6)
+
+    Poller().tick()
+
+    assert set(Prediction.objects.filter(job=job).values_list("status", flat=True)) == {"succeeded"}
+    assert tasks.names() == ["build_storyboard"]
+
+
+def test_a_model_with_too_little_history_is_asked_about_every_tick(api, tenant, tasks, fake, paced):
+    learned_run_time(60, samples=2)
+    started_storyboard(api, tenant, tasks)
+    poller = Poller()
+
+    poller.tick()
+    poller.tick()
+
+    assert fake.gets == 6
+
+
+def test_the_usual_run_time_is_the_fast_end_of_recent_run_times(db):
+    for seconds in (30, 40, 50, 60, 70, 80, 90, 100, 110, 120):
+        learned_run_time(seconds, samples=1)
+
+    assert usual_run_times(timezone.now()) == {FLUX: 40.0}

@@ -2,9 +2,10 @@
 
 Steps create predictions and return; nothing else waits on the provider. Every POLLER_INTERVAL
 the poller that holds the `provider-poller` lease
-1. asks the provider about every prediction in flight of an active job, PROVIDER_CONCURRENCY at a
-   time, records what changed, and wakes the owning step (storyboard or one variation's render)
-   only when one of its predictions finished (or ran past its timeout);
+1. asks the provider about the predictions in flight of active jobs, PROVIDER_CONCURRENCY at a
+   time (each at a pace set by its model's usual run time: `PollSchedule`), records what changed,
+   and wakes the owning step (storyboard or one variation's render) only when one of its
+   predictions finished (or ran past its timeout);
 2. queues the steps whose wake-up is due (a retry after backoff, a step asked for while another
    worker held the lease, the ones it just woke);
 3. is the watchdog: it takes back the leases of workers that died (SIGKILL, lost container) and
@@ -25,9 +26,10 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, close_old_connections, transaction
@@ -58,6 +60,10 @@ POLLED = (Prediction.Status.STARTING, Prediction.Status.PROCESSING)
 UNFINISHED_VARIATION = (VariationStatus.PENDING, VariationStatus.RENDERING, VariationStatus.EXPORTING)
 BUILD_STORYBOARD = "videogen.pipeline.tasks.build_storyboard"
 RENDER_VARIATION = "videogen.pipeline.tasks.render_variation"
+USUAL_SAMPLE = 50  # recent run times per model behind its usual run time
+USUAL_MIN_SAMPLES = 3
+USUAL_REFRESH_SECONDS = 30.0
+LEARNING_REFRESH_SECONDS = 2.0
 
 
 @dataclass
@@ -95,8 +101,65 @@ def _poll_all(external_ids: list[str]) -> dict[str, PredictionResult | ProviderE
         return dict(zip(external_ids, pool.map(get, external_ids), strict=True))
 
 
-def poll_in_flight(report: TickReport) -> set[tuple[type, int]]:
-    """Polls the predictions in flight of active jobs; returns the owners to wake."""
+def usual_run_times(now: datetime) -> dict[str, float]:
+    """Per model, how soon its predictions finished lately: the 10th percentile of the run times
+    (created -> seen finished) of its last USUAL_SAMPLE succeeded predictions of the past hour.
+    A model with fewer than USUAL_MIN_SAMPLES of them has no usual run time yet."""
+    recent = (
+        Prediction.objects.filter(status=Prediction.Status.SUCCEEDED, updated_at__gte=now - timedelta(hours=1),
+                                  completed_at__isnull=False, cache_hit=False)
+        .exclude(external_id="")
+        .order_by("-updated_at")
+        .values_list("model", "created_at", "completed_at")[: 10 * USUAL_SAMPLE]
+    )
+    run_times: dict[str, list[float]] = defaultdict(list)
+    for model, created_at, completed_at in recent:
+        if len(run_times[model]) < USUAL_SAMPLE:
+            run_times[model].append((completed_at - created_at).total_seconds())
+    return {model: sorted(seconds)[len(seconds) // 10] for model, seconds in run_times.items()
+            if len(seconds) >= USUAL_MIN_SAMPLES}
+
+
+class PollSchedule:
+    """Which predictions in flight are worth a request this tick.
+
+    Asking about every prediction every tick costs one request each: 500 in flight at one tick a
+    second is 500 requests a second, CPU the workers need for downloads and FFmpeg. A prediction is
+    seldom done long before its model's usual run time (`usual_run_times`, refreshed every
+    USUAL_REFRESH_SECONDS), so until it is within one POLLER_INTERVAL of it, it is asked about every
+    POLLER_SLOW_INTERVAL (an early failure is still seen within that); from then on, every tick.
+    A model without a usual run time yet is asked about every tick. The webhook, when configured,
+    reports completions at once either way.
+    """
+
+    def __init__(self) -> None:
+        self._last_polled: dict[str, datetime] = {}
+        self._usual: dict[str, float] = {}
+        self._usual_at = float("-inf")
+
+    def due(self, rows: list[dict], now: datetime) -> list[dict]:
+        # A model in flight without a usual run time yet (a new poller, a new model) is looked up
+        # again soon: its first predictions to finish teach it.
+        learning = any(row["model"] not in self._usual for row in rows)
+        if time.monotonic() - self._usual_at >= (LEARNING_REFRESH_SECONDS if learning else USUAL_REFRESH_SECONDS):
+            self._usual, self._usual_at = usual_run_times(now), time.monotonic()
+        due = [row for row in rows if self._is_due(row, now)]
+        in_flight = {row["external_id"] for row in rows}
+        self._last_polled = {pid: at for pid, at in self._last_polled.items() if pid in in_flight}
+        self._last_polled.update((row["external_id"], now) for row in due)
+        return due
+
+    def _is_due(self, row: dict, now: datetime) -> bool:
+        usual = self._usual.get(row["model"])
+        if usual is None or (now - row["created_at"]).total_seconds() >= usual - settings.POLLER_INTERVAL:
+            return True
+        last_asked = self._last_polled.get(row["external_id"], row["created_at"])
+        return (now - last_asked).total_seconds() >= settings.POLLER_SLOW_INTERVAL
+
+
+def poll_in_flight(report: TickReport, schedule: PollSchedule | None = None) -> set[tuple[type, int]]:
+    """Polls the predictions in flight of active jobs (those `schedule` says are due; all without
+    one); returns the owners to wake."""
     from videogen.providers import get_provider
 
     now = timezone.now()
@@ -104,7 +167,7 @@ def poll_in_flight(report: TickReport) -> set[tuple[type, int]]:
         Prediction.objects.filter(status__in=POLLED, job__status__in=ACTIVE, provider=get_provider().name)
         .exclude(external_id="")
         .order_by("updated_at")
-        .values("pk", "job_id", "variation_id", "external_id", "status", "purpose", "created_at")[:BATCH]
+        .values("pk", "job_id", "variation_id", "external_id", "status", "purpose", "model", "created_at")[:BATCH]
     )
     owners: set[tuple[type, int]] = set()
     to_poll = []
@@ -113,6 +176,8 @@ def poll_in_flight(report: TickReport) -> set[tuple[type, int]]:
             owners.add(wakes.owner_of(row["job_id"], row["variation_id"]))  # its step cancels and retries it
         else:
             to_poll.append(row)
+    if schedule is not None:
+        to_poll = schedule.due(to_poll, now)
     results = _poll_all([row["external_id"] for row in to_poll])
     report.polled += len(to_poll)
     healthy = False
@@ -285,6 +350,7 @@ class Poller:
     def __init__(self, owner: str | None = None) -> None:
         self.owner = owner or f"{OWNER_PREFIX}:poller:{uuid.uuid4().hex[:8]}"
         self._recently: dict[tuple[str, int], float] = {}
+        self.schedule = PollSchedule()
 
     def hold_lease(self) -> bool:
         """Takes or renews the deployment's poller lease. False while another live poller holds it."""
@@ -305,7 +371,7 @@ class Poller:
 
     def tick(self) -> TickReport:
         report = TickReport()
-        for model, pk in poll_in_flight(report) | resolve_orphan_creates(report):
+        for model, pk in poll_in_flight(report, self.schedule) | resolve_orphan_creates(report):
             wakes.request_wake(model, pk)
         reclaim_expired_leases(report)
         enqueue_due(report)
