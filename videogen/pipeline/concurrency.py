@@ -5,15 +5,18 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import connections
 
+T = TypeVar("T")
 
-def _closing(fn: Callable[[], None]) -> Callable[[], None]:
-    def run() -> None:
+
+def _closing(fn: Callable[[], T]) -> Callable[[], T]:
+    def run() -> T:
         try:
-            fn()
+            return fn()
         finally:
             # Each pool thread has its own database connection: close it, or they leak.
             connections.close_all()
@@ -21,18 +24,16 @@ def _closing(fn: Callable[[], None]) -> Callable[[], None]:
     return run
 
 
-def run_parallel(calls: list[Callable[[], None]], *, limit: int | None = None) -> None:
-    """Runs `calls` with at most PROVIDER_CONCURRENCY at once; inline when the limit is 1.
+def run_parallel(calls: list[Callable[[], T]], *, limit: int | None = None) -> list[T]:
+    """Runs `calls` with at most PROVIDER_CONCURRENCY at once (inline when the limit is 1) and
+    returns their results in order.
 
     Exceptions propagate after all calls finish, so one bad scene never orphans the others.
     """
     limit = limit or settings.PROVIDER_CONCURRENCY
     if limit <= 1 or len(calls) <= 1:
-        for call in calls:
-            call()
-        return
+        return [call() for call in calls]
     with ThreadPoolExecutor(max_workers=min(limit, len(calls))) as pool:
         # Each call runs in a copy of the caller's context: log lines keep job_id and request_id.
         futures = [pool.submit(contextvars.copy_context().run, _closing(call)) for call in calls]
-    for future in futures:
-        future.result()
+    return [future.result() for future in futures]

@@ -63,19 +63,25 @@ def latest_attempt(
     )
 
 
-def _apply(prediction: Prediction, result: PredictionResult) -> None:
+APPLIED_FIELDS = ("external_id", "status", "output_url", "output_text", "error", "predict_seconds", "completed_at",
+                  "updated_at")
+
+
+def _apply(prediction: Prediction, result: PredictionResult, *, save: bool = True) -> None:
     prediction.external_id = result.external_id or prediction.external_id
     prediction.status = result.status if result.status in P.values else P.FAILED
     prediction.output_url = result.output_url or ""
     prediction.output_text = result.text or ""
     prediction.error = (result.error or "")[:2000]
     prediction.predict_seconds = result.predict_seconds
+    prediction.updated_at = timezone.now()
     if result.terminal and prediction.completed_at is None:
         prediction.completed_at = timezone.now()
         metrics.REPLICATE_API_LATENCY_SECONDS.labels(purpose=prediction.purpose).observe(
             (prediction.completed_at - prediction.created_at).total_seconds()
         )
-    prediction.save()
+    if save:
+        prediction.save(update_fields=APPLIED_FIELDS)
 
 
 def _fail(prediction: Prediction, message: str) -> None:
@@ -110,15 +116,16 @@ def _create(
             prediction.save(update_fields=["attempt"])
         return Step(prediction, "pending")
     circuit.record_success()
-    with transaction.atomic():
-        current = Prediction.objects.select_for_update().get(pk=prediction.pk)
-        if current.status != P.CREATING:
-            # The watchdog gave this attempt up meanwhile (poller.resolve_orphan_creates) and the step may
-            # already have made the next one: never revive it, stop the provider's copy from costing money.
-            prediction.external_id = result.external_id or ""
-            _cancel_quietly(provider, prediction)
-            return Step(current, "pending")
-        _apply(prediction, result)
+    _apply(prediction, result, save=False)
+    # Saved only while the row is still "creating", in one conditional write.
+    still_ours = Prediction.objects.filter(pk=prediction.pk, status=P.CREATING).update(
+        **{name: getattr(prediction, name) for name in APPLIED_FIELDS}
+    )
+    if not still_ours:
+        # The watchdog gave this attempt up meanwhile (poller.resolve_orphan_creates) and the step may
+        # already have made the next one: never revive it, stop the provider's copy from costing money.
+        _cancel_quietly(provider, prediction)
+        return Step(Prediction.objects.get(pk=prediction.pk), "pending")
     if VideoJob.objects.filter(pk=job.pk, status="cancelled").exists():
         # The job was cancelled while this create was on the wire: stop paying for it at once.
         _cancel_quietly(provider, prediction)

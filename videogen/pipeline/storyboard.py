@@ -1,7 +1,9 @@
 """Storyboard stage: parse the brief into scenes, then generate one image per scene in parallel.
 
 `run_storyboard_step` is safe to call any number of times (it is what the task loops on):
-each call moves every unfinished scene one step and writes progress as images land.
+each call moves every unfinished scene one step, in parallel, then reports once what changed
+(one version bump and one progress write per step, not one per scene: with 100 jobs in flight
+the database writes are what the workers' time goes to).
 """
 
 from __future__ import annotations
@@ -43,8 +45,8 @@ def run_storyboard_step(job_id: int, run: int) -> bool:
         return _parse(job)
     provider = get_provider()
     unfinished = list(job.scenes.filter(status__in=[SceneStatus.PENDING, SceneStatus.GENERATING]))
-    run_parallel([lambda scene=scene: _advance_scene(job, scene, provider) for scene in unfinished])
-    return _report_or_finish(job)
+    changed = run_parallel([lambda scene=scene: _advance_scene(job, scene, provider) for scene in unfinished])
+    return _report_or_finish(job, scenes_changed=any(changed))
 
 
 def _parse(job: VideoJob) -> bool:
@@ -109,38 +111,40 @@ def _cache_key(model: str, spec: ImageSpec) -> str:
                        "aspect": spec.aspect_ratio, "seed": spec.seed})
 
 
-def _advance_scene(job: VideoJob, scene: Scene, provider: Provider) -> None:
+def _advance_scene(job: VideoJob, scene: Scene, provider: Provider) -> bool:
+    """Moves one scene a step. True when the scene changed in a way a client sees (status, image)."""
     if scene.asset_id:
         with local_copy(scene.asset.file.name) as path:
             _store_scene_image(job, scene, path)
-        return
+        return True
     spec = image_spec(job, scene)
     model = provider.image_model(spec.hd)
     key = _cache_key(model, spec)
     if scene.status == SceneStatus.PENDING and _use_cached_image(job, scene, model, key):
-        return
+        return True
     step = advance_prediction(
         job, purpose=Prediction.Purpose.STORYBOARD, run=scene.run, scene=scene, model=model, payload_hash=key,
         provider=provider, create=lambda: provider.create_image(spec),
     )
     if step.state == "pending":
-        if Scene.objects.filter(pk=scene.pk, status=SceneStatus.PENDING).update(status=SceneStatus.GENERATING):
-            bump_version(job.pk)
-        return
+        return bool(Scene.objects.filter(pk=scene.pk, status=SceneStatus.PENDING).update(status=SceneStatus.GENERATING))
     if step.state == "failed":
         Scene.objects.filter(pk=scene.pk).update(
             status=SceneStatus.FAILED, error=_scene_error(step.error), updated_at=timezone.now()
         )
-        bump_version(job.pk)
-        return
+        return True
     _collect_image(job, scene, step.prediction, provider, model, key, hd=spec.hd)
+    return True  # stored, or its attempt failed (the scene stays generating, its next attempt is due)
 
 
 def _collect_image(job: VideoJob, scene: Scene, prediction: Prediction, provider: Provider, model: str, key: str,
                    *, hd: bool) -> None:
     def store(path: Path) -> None:
         name = _store_scene_image(job, scene, path)
-        SceneImageCache.objects.update_or_create(key=key, defaults={"model": model, "image": name})
+        SceneImageCache.objects.bulk_create(  # one upsert: a refine may store the same key again
+            [SceneImageCache(key=key, model=model, image=name)],
+            update_conflicts=True, unique_fields=["key"], update_fields=["model", "image"],
+        )
 
     collect_output(
         job, prediction, provider, filename=f"scene_{scene.number}", check=_verify_image,
@@ -173,13 +177,12 @@ def _use_cached_image(job: VideoJob, scene: Scene, model: str, key: str) -> bool
 
 
 def _store_scene_image(job: VideoJob, scene: Scene, path: Path) -> str:
+    """Stores the image and completes the scene; the step reports it (run_storyboard_step)."""
     suffix = path.suffix.lower() if path.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp") else ".png"
     name = save_file(storyboard_image_name(job.pk, scene.number, suffix), path)
     Scene.objects.filter(pk=scene.pk).update(
         image=name, status=SceneStatus.COMPLETED, error="", updated_at=timezone.now()
     )
-    bump_version(job.pk)
-    _report_storyboard_progress(job, _scene_counts(job))  # the poller sees each image as it lands
     return name
 
 
@@ -210,9 +213,11 @@ def _report_storyboard_progress(job: VideoJob, counts: dict[str, int]) -> None:
     )
 
 
-def _report_or_finish(job: VideoJob) -> bool:
+def _report_or_finish(job: VideoJob, *, scenes_changed: bool) -> bool:
     counts = _scene_counts(job)
     if counts[SceneStatus.PENDING] + counts[SceneStatus.GENERATING]:
+        if scenes_changed:
+            bump_version(job.pk)  # a scene's status or image moved: pollers must not get a 304
         _report_storyboard_progress(job, counts)
         return False
     if counts[SceneStatus.COMPLETED] == 0:
