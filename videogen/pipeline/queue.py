@@ -13,10 +13,19 @@ from config.middleware import get_request_id
 logger = logging.getLogger(__name__)
 
 
+# Pipeline steps run several times per job (once per wake-up). A successful run is not kept in
+# django-q2's result table: the job's own timeline records what it did, and keeping it would cost
+# the cluster's monitor an insert and a pruning pass per step. A failed run is always kept.
+STEPS = frozenset({"videogen.pipeline.tasks.build_storyboard", "videogen.pipeline.tasks.render_variation"})
+
+
 def _dispatch(func_path: str, *args: Any, **kwargs: Any) -> None:
     from django_q.tasks import async_task
 
-    async_task(func_path, *args, q_options={"task_name": f"{func_path.rsplit('.', 1)[-1]}:{args}"}, **kwargs)
+    options: dict[str, Any] = {"task_name": f"{func_path.rsplit('.', 1)[-1]}:{args}"}
+    if func_path in STEPS:
+        options["save"] = False
+    async_task(func_path, *args, q_options=options, **kwargs)
 
 
 # Tests may swap the dispatcher (e.g. to drive tasks inline); production code never does.
