@@ -115,6 +115,9 @@ TEMPLATES = [
 # --- Database -----------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+# Worker processes (qcluster, run_poller) keep their connections this long between tasks (checked
+# before reuse); the ASGI web process opens one per request (CONN_MAX_AGE 0, as Django advises).
+WORKER_DB_CONN_MAX_AGE = int(os.environ.get("WORKER_DB_CONN_MAX_AGE", "60"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web and worker processes write concurrently: WAL + a busy timeout + IMMEDIATE
     # transactions avoid "database is locked" (Django 5.1+).

@@ -21,6 +21,9 @@ class Command(DjangoQCommand):
     help = "Starts a django-q2 cluster and, in its main process, the provider poller."
 
     def handle(self, *args, **options):
+        from videogen.pipeline.concurrency import use_persistent_connections
+
+        use_persistent_connections(settings.WORKER_DB_CONN_MAX_AGE)  # before the workers fork
         if options.get("run_once") or not settings.POLLER_IN_QCLUSTER:
             return super().handle(*args, **options)
         from videogen.pipeline.poller import Poller

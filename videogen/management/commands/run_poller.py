@@ -15,7 +15,12 @@ class Command(BaseCommand):
     help = "Runs the provider poller loop (one active per deployment, the others stand by)."
 
     def handle(self, *args, **options):
+        from django.conf import settings
+
+        from videogen.pipeline.concurrency import use_persistent_connections
         from videogen.pipeline.poller import Poller
+
+        use_persistent_connections(settings.WORKER_DB_CONN_MAX_AGE)
 
         stop = {"now": False}
 
