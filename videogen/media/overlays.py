@@ -16,7 +16,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter, ImageOps, UnidentifiedImageError
 
-from .frames import _luminance, parse_palette
+from .frames import _luminance, parse_palette, wrap_text
 from .layout import Box, caption_font
 
 __all__ = [
@@ -88,33 +88,16 @@ def fit_words(text: str, max_width: float, px: int, min_px: int, max_lines: int)
     ``northwind.example.com`` stay whole on one line.
     """
     words = (text or "").split()
+    flat = " ".join(words)
     while True:
         font = caption_font(px)
         widest = max((font.getlength(word) for word in words), default=0)
-        lines = _greedy(words, font, max_width)
+        # At min_px a word still wider than the box is split (wrap_text) rather than overflow.
+        lines = wrap_text(flat, font, max_width)
         if (widest <= max_width and len(lines) <= max_lines) or px <= min_px:
             break
         px = max(min_px, int(px * 0.92))
-    if widest > max_width:  # only at min_px: split the over-long word rather than overflow
-        from .frames import wrap_text
-
-        lines = wrap_text(text, font, max_width)
     return font, lines[:max_lines], px
-
-
-def _greedy(words: list[str], font, max_width: float) -> list[str]:
-    lines: list[str] = []
-    line = ""
-    for word in words:
-        candidate = f"{line} {word}".strip()
-        if not line or font.getlength(candidate) <= max_width:
-            line = candidate
-        else:
-            lines.append(line)
-            line = word
-    if line:
-        lines.append(line)
-    return lines
 
 
 def caption_band(zone: Box) -> Box:
