@@ -401,6 +401,9 @@ EVENTS_HEARTBEAT_SECONDS = env_float("EVENTS_HEARTBEAT_SECONDS", 15.0)
 # Streams are closed after this long; EventSource reconnects with Last-Event-ID (and authenticates again).
 EVENTS_MAX_STREAM_SECONDS = env_float("EVENTS_MAX_STREAM_SECONDS", 300.0)
 EVENTS_URL_TTL_SECONDS = int(os.environ.get("EVENTS_URL_TTL_SECONDS", MEDIA_URL_TTL_SECONDS))
+# Status snapshots (replayed to a stream that reconnects with an old Last-Event-ID) are deleted by a
+# daily schedule once this old; a later reconnect gets the current document without the replay.
+EVENTS_SNAPSHOT_RETENTION_HOURS = env_float("EVENTS_SNAPSHOT_RETENTION_HOURS", 24.0)
 # Callbacks (POST on every status change): https only, never to non-public addresses, except hosts in
 # CALLBACK_ALLOWED_HOSTS (above); CALLBACK_ALLOW_HTTP also lets those listed hosts use plain http
 # (local receivers, tests).

@@ -430,7 +430,7 @@ class JobStatusSnapshot(models.Model):
     status = models.CharField(max_length=24, choices=JobStatus.choices)
     # The document as JSON text, exactly as streamed (media URLs relative or on PUBLIC_BASE_URL).
     document = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)  # pruned by age (live.snapshots)
 
     class Meta:
         ordering = ["job", "version"]

@@ -8,9 +8,12 @@ skipped: a stream that wakes up after two transitions, or a client that reconnec
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from videogen.live.documents import document_json, load_job
 from videogen.models import JobStatusSnapshot
@@ -46,3 +49,22 @@ def snapshots_between(job_id: int, after: int, before: int) -> list[tuple[int, s
         JobStatusSnapshot.objects.filter(job_id=job_id, version__gt=after, version__lt=before)
         .order_by("version").values_list("version", "status", "document")
     )
+
+
+PRUNE_BATCH = 5000
+
+
+def prune_snapshots() -> int:
+    """Daily schedule: deletes snapshots older than EVENTS_SNAPSHOT_RETENTION_HOURS, in batches (short
+    write locks). Replays only ever need the recent ones; callbacks keep their own copy. Returns how
+    many it deleted."""
+    cutoff = timezone.now() - timedelta(hours=settings.EVENTS_SNAPSHOT_RETENTION_HOURS)
+    deleted = 0
+    while True:
+        batch = list(JobStatusSnapshot.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)[:PRUNE_BATCH])
+        if not batch:
+            break
+        deleted += JobStatusSnapshot.objects.filter(pk__in=batch).delete()[0]
+    if deleted:
+        logger.info("status_snapshots_pruned count=%s", deleted)
+    return deleted
