@@ -92,6 +92,11 @@ function describe(job: Job): string[] {
     const spokenLine: string = scene.narration;
     lines.push(`scene ${scene.sceneNumber} @${scene.timestamp}s for ${scene.duration}s: ${scene.description} ${image ?? ""}`);
     lines.push(`  [${scene.role}] "${onScreen}" / ${spokenLine || "(no narration)"}`);
+    scene.hookVariants.forEach((opening, i) => {
+      const caption: string = opening.caption;
+      const narration: string = opening.narration;
+      lines.push(`  variation ${i + 2} opens with "${caption}" / ${narration}`);
+    });
   }
   for (const variation of job.results.variations) {
     const seconds: number | null = variation.durationSeconds;

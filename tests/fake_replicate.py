@@ -410,7 +410,8 @@ def tokens(text: str) -> list[str]:
 
 def plan_reply(inp: dict) -> str:
     """Default answer of a text model: a valid scene plan as JSON, with as many scenes as the
-    prompt asks for ("exactly N scenes"; 3 otherwise). Roles run hook, beat..., cta."""
+    prompt asks for ("exactly N scenes"; 3 otherwise). Roles run hook, beat..., cta; two other
+    openings for scene 1 (`alternateHooks`)."""
     match = re.search(r"exactly (\d+) scenes", str(inp.get("prompt", "")))
     count = int(match.group(1)) if match else 3
     scenes = []
@@ -423,7 +424,9 @@ def plan_reply(inp: dict) -> str:
             "caption": f"Caption for scene {number}",
             "narration": f"Narration line for scene {number}.",
         })
-    return json.dumps({"scenes": scenes})
+    hooks = [{"caption": "Ever run at dawn?", "narration": "Ever run at dawn?"},
+             {"caption": "The city is your track", "narration": "The city is your track."}]
+    return json.dumps({"scenes": scenes, "alternateHooks": hooks})
 
 
 # --------------------------------------------------------------------------- state

@@ -68,6 +68,17 @@ def test_a_valid_reply_becomes_the_storyboard_with_captions_narration_and_roles(
     assert all("bright colors, high contrast" in s.prompt for s in scenes)  # brand look appended
 
 
+def test_the_hook_scene_keeps_the_models_other_openings_for_the_variations(api, tenant, tasks, fake):
+    job = storyboard(api, tenant, tasks)
+
+    storyboard_document = api.get(f"/api/v2/jobs/{job.pk}").json()["storyboard"]
+    assert storyboard_document[0]["hookVariants"] == [
+        {"caption": "Ever run at dawn?", "narration": "Ever run at dawn?"},
+        {"caption": "The city is your track", "narration": "The city is your track."},
+    ]
+    assert all(scene["hookVariants"] == [] for scene in storyboard_document[1:])
+
+
 def test_the_model_gets_the_brief_brand_and_campaign_in_its_published_input_names(api, tenant, tasks, fake):
     storyboard(api, tenant, tasks)
 
@@ -217,6 +228,29 @@ def test_forbidden_elements_never_reach_the_prompt_caption_or_narration_whatever
     for field in (scene.prompt, scene.caption, scene.narration):
         assert "stock photography" not in field.lower() and "previous product lines" not in field.lower()
     assert "stock photography" in scene.negative_prompt
+
+
+def test_other_openings_are_cleaned_like_captions_and_one_repeating_the_hook_is_dropped():
+    data = json.loads(reply())
+    data["alternateHooks"] = [
+        {"caption": "Caption for scene 1", "narration": "The same opening again."},
+        {"caption": "Better than previous product lines", "narration": "Forget previous product lines."},
+        {"caption": "Run the night", "narration": "Run the night."},
+    ]
+
+    scene = parse_reply(json.dumps(data), duration=15, scene_count=3, context=CONTEXT).scenes[0]
+
+    assert [caption for caption, _ in scene.hook_variants] == ["Better than", "Run the night"]
+    assert all("previous product lines" not in narration for _, narration in scene.hook_variants)
+
+
+def test_a_reply_without_other_openings_is_still_a_plan():
+    data = json.loads(reply())
+    del data["alternateHooks"]
+
+    plan = parse_reply(json.dumps(data), duration=15, scene_count=3, context=CONTEXT)
+
+    assert all(scene.hook_variants == () for scene in plan.scenes)
 
 
 def test_long_captions_are_fitted_to_60_characters_and_narration_to_the_scene_seconds():

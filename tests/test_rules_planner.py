@@ -152,6 +152,15 @@ def test_a_short_brief_is_filled_with_ad_structure_hook_first_cta_last(plan_for)
     assert plan.scenes[0].duration_seconds < plan.scenes[1].duration_seconds  # a quick hook
 
 
+def test_the_hook_gets_two_other_openings_for_the_variations_and_no_other_scene_has_any(plan_for):
+    plan = plan_for("Our oat latte, made for slow mornings.", 30)
+
+    hook, *others = plan.scenes
+    assert hook.hook_variants == (("Ready for the oat latte?", "Ready for the oat latte?"),
+                                  ("All eyes on the oat latte", "All eyes on the oat latte."))
+    assert all(scene.hook_variants == () for scene in others)
+
+
 def test_a_one_beat_brief_for_60_seconds_fills_ten_distinct_scenes_without_repeating_the_beat(plan_for):
     plan = plan_for("Our oat latte, made for slow mornings.", 60)
 

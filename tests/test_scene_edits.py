@@ -199,3 +199,13 @@ def test_scene_edits_while_the_video_renders_are_409(api, tenant, tasks):
 
     assert response.status_code == 409
     assert scene(job, 1).caption == ""
+
+
+def test_editing_the_hook_scenes_caption_clears_its_other_openings(api, tenant, tasks, local):
+    job = finished_storyboard(api, tenant, tasks)
+    Scene.objects.filter(job=job, number=1).update(hook_variants=[{"caption": "Ever run at dawn?", "narration": ""}])
+
+    response = refine(api, job, {"sceneEdits": [{"sceneNumber": 1, "caption": "Our own opening"}]})
+
+    assert response.status_code == 202, response.json()
+    assert scene(job, 1).hook_variants == []  # the marketer's opening is every variation's opening

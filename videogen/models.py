@@ -177,6 +177,9 @@ class Scene(models.Model):
     # On-screen copy (burned in when the job has captions) and this scene's voiceover line.
     caption = models.CharField(max_length=60, blank=True)
     narration = models.TextField(blank=True)
+    # Other openings for variations 2 and 3 of the ad (the hook scene only): [{"caption", "narration"}].
+    # Variation 1 uses `caption` and `narration`; a marketer's edit of either clears these.
+    hook_variants = models.JSONField(default=list, blank=True)
     negative_prompt = models.TextField(blank=True)
     start_seconds = models.FloatField()
     duration_seconds = models.FloatField()

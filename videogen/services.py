@@ -332,6 +332,8 @@ def _apply_scene_edits(job: VideoJob, edits: list[SceneEdit], scenes_by_number: 
             changes["caption"] = edit.caption.strip()
         if edit.narration is not None:
             changes["narration"] = edit.narration.strip()
+        if edit.caption is not None or edit.narration is not None:
+            changes["hook_variants"] = []  # the marketer's words open every variation
         if changes:
             Scene.objects.filter(pk=scenes_by_number[edit.number].pk).update(updated_at=timezone.now(), **changes)
 

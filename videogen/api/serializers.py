@@ -315,6 +315,11 @@ class ProgressSerializer(serializers.Serializer):
     cost = MoneyField(source="actual_cost")
 
 
+class HookVariantSerializer(serializers.Serializer):
+    caption = serializers.CharField(allow_blank=True)
+    narration = serializers.CharField(allow_blank=True)
+
+
 class StoryboardEntrySerializer(serializers.Serializer):
     sceneNumber = serializers.IntegerField(source="number")
     imageUrl = MediaUrlField(source="image")
@@ -325,6 +330,12 @@ class StoryboardEntrySerializer(serializers.Serializer):
     caption = serializers.CharField(max_length=CAPTION_MAX_CHARS, allow_blank=True,
                                     help_text="On-screen copy (burned in when the job has captions), <= 60 chars.")
     narration = serializers.CharField(allow_blank=True, help_text="This scene's voiceover line; may be empty.")
+    hookVariants = HookVariantSerializer(
+        source="hook_variants", many=True,
+        help_text="The hook scene's other openings: variation 2 opens with the first, variation 3 with the "
+                  "second (caption and voiceover line); empty for other scenes. Editing the scene's caption "
+                  "or narration clears them, so the marketer's words open every variation.",
+    )
     timestamp = serializers.FloatField(source="start_seconds")
     duration = serializers.FloatField(source="duration_seconds")
     status = serializers.CharField()

@@ -109,6 +109,17 @@ def variation_framing(image_path: Path, variation_index: int, folder: Path) -> P
     return out
 
 
+def scene_copy(scene: Scene, variation_index: int) -> tuple[str, str]:
+    """(caption, narration) of a scene in one variation: variations 2 and 3 open with the hook's
+    alternate lines when the planner wrote them (`Scene.hook_variants`), so each cut opens differently."""
+    variants = scene.hook_variants or []
+    pick = variation_index - 2
+    if 0 <= pick < len(variants) and isinstance(variants[pick], dict):
+        return (str(variants[pick].get("caption", scene.caption)),
+                str(variants[pick].get("narration", scene.narration)))
+    return scene.caption, scene.narration
+
+
 # --- The voiceover ----------------------------------------------------------------------------
 
 
@@ -119,16 +130,18 @@ class Line:
     scene_index: int | None  # position in the scene list; None: spoken over the end card
 
 
-def voiceover_lines(job: VideoJob, scenes: list[Scene]) -> list[Line]:
-    """What the voice says and where: the script spread over the scenes, or narration + CTA."""
+def voiceover_lines(job: VideoJob, scenes: list[Scene], variation_index: int = 1) -> list[Line]:
+    """What the voice says and where: the script spread over the scenes, or narration + CTA (with
+    this variation's opening line, `scene_copy`)."""
     wanted = job.voiceover or {}
     if not wanted.get("enabled") or not scenes:
         return []
     script = (wanted.get("script") or "").strip()
     if script:
         return _script_lines(split_sentences(script), scenes)
-    lines = [Line(f"scene-{scene.number}", text, index) for index, scene in enumerate(scenes)
-             if (text := (scene.narration or scene.caption or "").strip())]
+    copy = [scene_copy(scene, variation_index) for scene in scenes]
+    lines = [Line(f"scene-{scene.number}", text, index) for index, (scene, (caption, narration))
+             in enumerate(zip(scenes, copy, strict=True)) if (text := (narration or caption or "").strip())]
     cta = brand_context(job).cta.strip()
     if cta and not any(_words(cta) <= _words(line.text) for line in lines):  # the CTA scene may say it already
         lines.append(Line("cta", cta, None))
@@ -157,7 +170,7 @@ def voice_storage_name(job: VideoJob, variation: Variation, key: str) -> str:
 def advance_voiceover(job: VideoJob, variation: Variation, scenes: list[Scene], provider: Provider,
                       failures: list[str]) -> list[VoiceLine] | None:
     """One step for every unspoken line. The spoken lines once all are stored, else None."""
-    lines = voiceover_lines(job, scenes)
+    lines = voiceover_lines(job, scenes, variation.index)
     missing = [line for line in lines if not default_storage.exists(voice_storage_name(job, variation, line.key))]
     run_parallel([lambda line=line: _advance_line(job, variation, scenes, line, provider, failures)
                   for line in missing])

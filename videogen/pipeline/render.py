@@ -258,7 +258,8 @@ def _assemble(job: VideoJob, variation: Variation, voice: list[VoiceLine]) -> No
                                seconds=end_card_seconds(job.duration), zone=zone, variant=variant) \
                 if creative.has_end_card(job) else None
             # Captions as they are now (edits need no new images); the logo marks every scene.
-            on_screen = OnScreen(captions=[scene.caption if job.captions else "" for scene in scenes],
+            on_screen = OnScreen(captions=[creative.scene_copy(scene, variation.index)[0] if job.captions else ""
+                                           for scene in scenes],
                                  palette=context.palette, zone=zone, logo_path=logo, variant=variant)
             lines = creative.local_voice_lines(voice, stack)
             out = folder / "final.mp4"

@@ -76,6 +76,8 @@ def _parse(job: VideoJob) -> bool:
                 role=planned.role, caption=planned.caption, narration=planned.narration,
                 negative_prompt=planned.negative_prompt, start_seconds=planned.start_seconds,
                 duration_seconds=planned.duration_seconds, run=job.run, asset=scene_assets.get(planned.number),
+                hook_variants=[{"caption": caption, "narration": narration}
+                               for caption, narration in planned.hook_variants],
             )
         VideoJob.objects.filter(pk=job.pk).update(planner=plan.planner)
         record_event(job.pk, "planned", f"{len(plan.scenes)} scenes planned by the {plan.planner} planner",

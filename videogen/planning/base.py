@@ -20,6 +20,8 @@ class PlannedScene:
     negative_prompt: str
     start_seconds: float
     duration_seconds: float
+    # Other (caption, narration) openings for variations 2 and 3; the hook scene only.
+    hook_variants: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

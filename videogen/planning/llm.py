@@ -19,7 +19,7 @@ import re
 from jsonschema import Draft202012Validator
 
 from videogen.planning.base import ROLES, Plan, PlannedScene, split_duration
-from videogen.planning.rules import HOOK_WEIGHT, clean_copy, visual_prompt
+from videogen.planning.rules import HOOK_WEIGHT, clean_copy, hook_variants, visual_prompt
 from videogen.planning.text import CAPTION_MAX_CHARS, fit_spoken, sentence_case, tidy, word_budget
 from videogen.prompts import BrandContext, negative_prompt_for, scrub_forbidden
 
@@ -52,6 +52,20 @@ PLAN_SCHEMA: dict = {
                     "description": {"type": "string", "minLength": 3, "maxLength": 400},
                     "prompt": {"type": "string", "minLength": 3, "maxLength": 1000},
                     # Fitted to 60 characters at a word boundary afterwards; far longer is not a caption.
+                    "caption": {"type": "string", "minLength": 1, "maxLength": 120},
+                    "narration": {"type": "string", "maxLength": 400},
+                },
+            },
+        },
+        # Other openings for scene 1, one per further variation of the ad (optional: without them the
+        # variations differ in framing and motion only).
+        "alternateHooks": {
+            "type": "array",
+            "maxItems": 4,
+            "items": {
+                "type": "object",
+                "required": ["caption", "narration"],
+                "properties": {
                     "caption": {"type": "string", "minLength": 1, "maxLength": 120},
                     "narration": {"type": "string", "maxLength": 400},
                 },
@@ -128,11 +142,13 @@ def user_prompt(
         "no brand names, nothing from the never-show and never-mention lists.",
         f"- caption: punchy on-screen ad copy, at most {CAPTION_MAX_CHARS} characters, in the brief's language.",
         "- narration: one natural spoken sentence for the voiceover, in the brief's language.",
+        "- alternateHooks: two other openings for scene 1 (caption and narration, same rules), each a "
+        "different angle (a question, a bold claim, a surprising fact); the ad's variations open with them.",
         f"- Timing: {timing}.",
         "",
         "Answer with this JSON shape only:",
         '{"scenes": [{"role": "hook", "description": "...", "prompt": "...", "caption": "...", '
-        '"narration": "..."}]}',
+        '"narration": "..."}], "alternateHooks": [{"caption": "...", "narration": "..."}]}',
     ]
     if retry_reason:
         lines += ["", f"Your previous answer could not be used ({retry_reason}). "
@@ -180,12 +196,15 @@ def parse_reply(text: str, *, duration: int, scene_count: int, context: BrandCon
         if not description:
             raise InvalidPlan(f"scenes/{number - 1}/description: only forbidden content")
         narration = clean_copy(scene["narration"], context)
+        caption = clean_copy(scene["caption"], context, caption=True)
+        alternates = [(hook["caption"], hook["narration"]) for hook in data.get("alternateHooks", [])] \
+            if number == 1 else []
         scenes.append(PlannedScene(
             number=number, role=scene["role"], description=description,
             prompt=visual_prompt(scene["prompt"], camera="", light="", context=context),
-            caption=clean_copy(scene["caption"], context, caption=True),
-            narration=fit_spoken(narration, length) if narration else "",
+            caption=caption, narration=fit_spoken(narration, length) if narration else "",
             negative_prompt=negative, start_seconds=start, duration_seconds=length,
+            hook_variants=hook_variants(alternates, caption, length, context),
         ))
         start += length
     return Plan(planner="llm", scenes=scenes)

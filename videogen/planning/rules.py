@@ -59,6 +59,7 @@ class _Draft:
     narration: str
     camera: str
     light: str = ""
+    variants: tuple[str, ...] = ()  # other opening lines (spoken as written), for variations 2 and 3
 
 
 class RulesPlanner:
@@ -212,6 +213,7 @@ def _extras(structure: list[str], product: str, context: BrandContext, english: 
                 "hook", f"Opening hook: a close-up teaser of {product}",
                 f"Extreme close-up teaser of {product} in motion, bold graphic composition", caption,
                 caption if english else "", "fast push-in", first_light,
+                _hook_variants(product if parsed.product else "", brand) if english else (),
             ))
         elif role == "product":
             caption = (sentence_case(f"{brand} {parsed.product}".strip()) if parsed.product else
@@ -325,6 +327,15 @@ def prompt_for_description(description: str, context: BrandContext) -> str:
     return visual_prompt(description, camera="", light=_light_for(description), context=context)
 
 
+def _hook_variants(product: str, brand: str) -> tuple[str, ...]:
+    """Two other opening lines, so each variation of the ad opens differently."""
+    if product:
+        return (f"Ready for {product}?", f"All eyes on {product}")
+    if brand:
+        return (f"Say hello to {brand}", f"{brand}, up close")
+    return ("Watch this", "You'll want to see this")
+
+
 def clean_copy(text: str, context: BrandContext, *, caption: bool = False) -> str:
     """Forbidden elements and do-not-mention topics never reach captions or narration."""
     cleaned = tidy(scrub_forbidden(text, context.avoid))
@@ -340,11 +351,13 @@ def _scenes(drafts: list[_Draft], seconds: list[float], context: BrandContext) -
     for number, (draft, length) in enumerate(zip(drafts, seconds, strict=True), start=1):
         description = sentence_case(tidy(scrub_forbidden(draft.description, context.avoid)))
         narration = fit_spoken(clean_copy(draft.narration, context), length) if draft.narration else ""
+        caption = clean_copy(draft.caption, context, caption=True)
         scenes.append(PlannedScene(
             number=number, role=draft.role, description=description,
             prompt=visual_prompt(draft.subject, camera=draft.camera, light=draft.light, context=context),
-            caption=clean_copy(draft.caption, context, caption=True), narration=clean_copy(narration, context),
+            caption=caption, narration=clean_copy(narration, context),
             negative_prompt=negative, start_seconds=start, duration_seconds=length,
+            hook_variants=hook_variants([(line, line) for line in draft.variants], caption, length, context),
         ))
         start += length
     return scenes
@@ -353,3 +366,19 @@ def _scenes(drafts: list[_Draft], seconds: list[float], context: BrandContext) -
 def parse_scenes(creative_prompt: str, *, duration: int, context: BrandContext) -> list[PlannedScene]:
     """Turns the brief into 3-10 scenes whose durations add up to `duration` (the rules planner's scenes)."""
     return RulesPlanner().plan_scenes(creative_prompt, duration=duration, context=context).scenes
+
+
+def hook_variants(candidates: list[tuple[str, str]], caption: str, seconds: float,
+                  context: BrandContext) -> tuple[tuple[str, str], ...]:
+    """(caption, narration) openings cleaned like any copy, fitted to the scene, none repeating the
+    scene's own caption or each other; at most two (variations 2 and 3)."""
+    variants: list[tuple[str, str]] = []
+    seen = {caption.lower()}
+    for raw_caption, raw_narration in candidates:
+        variant_caption = clean_copy(raw_caption, context, caption=True)
+        narration = clean_copy(raw_narration, context)
+        if not variant_caption or variant_caption.lower() in seen:
+            continue
+        seen.add(variant_caption.lower())
+        variants.append((variant_caption, fit_spoken(narration, seconds) if narration else ""))
+    return tuple(variants[:2])
