@@ -161,6 +161,24 @@ def test_the_hook_gets_two_other_openings_for_the_variations_and_no_other_scene_
     assert all(scene.hook_variants == () for scene in others)
 
 
+def test_a_plan_that_opens_on_a_beat_still_gets_other_openings_about_the_product(plan_for):
+    plan = plan_for(SNEAKERS, 30)
+
+    assert plan.scenes[0].role == "beat"
+    assert [caption for caption, _ in plan.scenes[0].hook_variants] == [
+        "Ready for the new sneakers?", "All eyes on the new sneakers"]
+
+
+def test_without_a_product_or_brand_a_beat_opening_has_no_other_openings(plan_for):
+    hike = ("Friends hike up a misty ridge at sunrise, share a thermos at the top and watch the clouds "
+            "roll away.")
+
+    plan = plan_for(hike, 15, BrandContext())
+
+    assert plan.scenes[0].role == "beat"
+    assert plan.scenes[0].hook_variants == ()
+
+
 def test_a_one_beat_brief_for_60_seconds_fills_ten_distinct_scenes_without_repeating_the_beat(plan_for):
     plan = plan_for("Our oat latte, made for slow mornings.", 60)
 

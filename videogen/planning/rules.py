@@ -10,7 +10,7 @@ narration one spoken line per scene sized to its seconds.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from videogen.planning import lexicon as lx
 from videogen.planning.base import Plan, PlannedScene, clamp_scene_count, split_duration
@@ -114,7 +114,12 @@ def _drafts(parsed: BriefBeats, target: int, context: BrandContext) -> list[_Dra
     hook = [d for d in extras if d.role == "hook"]
     middle = [d for d in extras if d.role in ("product", "message")]
     closing = [_cta_draft(cta_text, product, context, english)] if (brief_cta or "cta" in structure) else []
-    return [*hook, *beat_drafts, *middle, *closing]
+    drafts = [*hook, *beat_drafts, *middle, *closing]
+    if drafts and not drafts[0].variants and english and (parsed.product or context.brand_name):
+        # The first seconds are the hook of a social ad whatever scene 1 shows: variations 2 and 3
+        # open it with a hook line about the product or brand instead of the beat's own words.
+        drafts[0] = replace(drafts[0], variants=_hook_variants(product if parsed.product else "", context.brand_name))
+    return drafts
 
 
 def _structure_roles(free: int, context: BrandContext, *, has_cta: bool, brief_cta: bool) -> list[str]:
