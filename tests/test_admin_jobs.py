@@ -133,6 +133,19 @@ def test_job_page_shows_the_storyboard_images_through_signed_urls(admin_client, 
     assert served["Content-Type"] == "image/png"
 
 
+def test_job_page_shows_each_scenes_caption_and_the_openings_of_the_other_variations(admin_client):
+    job = VideoJobFactory(status=JobStatus.STORYBOARD_COMPLETE, number_of_variations=3)
+    SceneFactory(job=job, number=1, caption="Meet the Aero", hook_variants=[
+        {"caption": "Ever run at dawn?", "narration": ""}, {"caption": "The city is your track", "narration": ""}])
+    SceneFactory(job=job, number=2, caption="Sprint downtown")
+
+    body = admin_client.get(job_page(job)).content.decode()
+    storyboard = body[body.index('id="storyboard"'):]
+
+    assert "“Meet the Aero”" in storyboard and "“Sprint downtown”" in storyboard
+    assert "v2: “Ever run at dawn?”" in storyboard and "v3: “The city is your track”" in storyboard
+
+
 def test_job_page_shows_a_video_player_and_the_export_links(admin_client):
     job = VideoJobFactory(status=JobStatus.COMPLETED)
     base = f"videos/{job.pk}"
