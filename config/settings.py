@@ -255,6 +255,9 @@ REST_FRAMEWORK = {
         "login_user": os.environ.get("THROTTLE_LOGIN_USER", "10/min"),
         "login_ip": os.environ.get("THROTTLE_LOGIN_IP", "30/min"),
         "analytics": os.environ.get("THROTTLE_ANALYTICS", "30/min"),
+        # Opening a live-update stream (per user; per job for a signed eventsUrl). EventSource reconnects
+        # every EVENTS_MAX_STREAM_SECONDS and after a network blip: a dashboard of 20 jobs stays far below.
+        "events": os.environ.get("THROTTLE_EVENTS", "60/min"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # How many reverse proxies in front of gunicorn append to X-Forwarded-For (0: use REMOTE_ADDR only,

@@ -260,3 +260,41 @@ def test_a_bad_bearer_token_is_401(client):
     response = client.get(f"/api/v2/jobs/{job.pk}/events", HTTP_AUTHORIZATION="Bearer not-a-jwt")
     assert response.status_code == 401
     assert response.json()["code"] == "token_not_valid"
+
+
+def finished_job_seen_to_the_end(owner=None) -> tuple[VideoJob, str]:
+    job, token = make_job(owner)
+    VideoJob.objects.filter(pk=job.pk).update(status=JobStatus.CANCELLED)
+    job.refresh_from_db()
+    return job, token
+
+
+def open_stream(client, job, token):
+    return client.get(f"/api/v2/jobs/{job.pk}/events", HTTP_AUTHORIZATION=f"Bearer {token}",
+                      HTTP_LAST_EVENT_ID=str(job.version))
+
+
+@pytest.fixture
+def three_streams_a_minute(settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
+        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "events": "3/min"}}
+
+
+def test_opening_more_streams_than_the_events_rate_is_429_with_retry_after(client, three_streams_a_minute):
+    job, token = finished_job_seen_to_the_end()
+    assert [open_stream(client, job, token).status_code for _ in range(3)] == [204, 204, 204]
+
+    response = open_stream(client, job, token)
+
+    assert response.status_code == 429
+    assert response.json()["code"] == "throttled"
+    assert 0 < int(response["Retry-After"]) <= 60
+
+
+def test_the_events_rate_is_counted_per_user(client, three_streams_a_minute):
+    job, token = finished_job_seen_to_the_end()
+    for _ in range(3):
+        open_stream(client, job, token)
+    other_job, other_token = finished_job_seen_to_the_end()
+
+    assert open_stream(client, other_job, other_token).status_code == 204

@@ -23,11 +23,13 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from config.errors import ErrorSerializer
 from config.security import AuditedJWTAuthentication
-from videogen import selectors
+from videogen import ratelimit, selectors
 from videogen.live.hub import Rendered, get_hub, run_db
 from videogen.models import JobStatus, VideoJob
 from videogen.signed_urls import EventsTokenError, read_events_token
@@ -58,6 +60,27 @@ def _job_state(job_id: int, user: Any) -> tuple[int, str] | None:
 def _last_event_id(request: Any) -> int | None:
     raw = request.headers.get("Last-Event-ID", "").strip()
     return int(raw) if raw.isdigit() else None
+
+
+def _throttled(caller: str) -> JsonResponse | None:
+    """The `events` rate (opening streams) counted like every other throttle: 429 over it, 503 when
+    the shared store is down; None when the stream may open."""
+    rate = api_settings.DEFAULT_THROTTLE_RATES.get("events")
+    if not rate:
+        return None
+    limit, window = SimpleRateThrottle.parse_rate(None, rate)
+    try:
+        decision = ratelimit.hit(f"throttle_events_{caller}", limit, window)
+    except ratelimit.RateLimitUnavailable:
+        response = _error(503, "service_unavailable",
+                          "The service is briefly unavailable (rate-limit store unreachable). Try again shortly.")
+        response["Retry-After"] = "5"
+        return response
+    if decision.allowed:
+        return None
+    response = _error(429, "throttled", f"Too many live-update streams opened. Try again in {decision.retry_after} s.")
+    response["Retry-After"] = str(decision.retry_after)
+    return response
 
 
 def _event(version: int, document: str) -> str:
@@ -91,6 +114,9 @@ async def job_events(request: Any, job_id: int) -> HttpResponse:
     state = await run_db(_job_state, job_id, user)
     if state is None:
         return _error(404, "not_found", "Not found.")
+    refused = await run_db(_throttled, f"user_{user.pk}" if user is not None else f"job_{job_id}")
+    if refused is not None:
+        return refused
     last_seen = _last_event_id(request)
     version, status = state
     if status in TERMINAL and last_seen is not None and last_seen >= version:
@@ -169,6 +195,7 @@ class JobEventsView(APIView):
             401: OpenApiResponse(ErrorSerializer),
             403: OpenApiResponse(ErrorSerializer),
             404: OpenApiResponse(ErrorSerializer),
+            429: OpenApiResponse(ErrorSerializer, description="Too many streams opened (THROTTLE_EVENTS)."),
         },
     )
     def get(self, request: Any, job_id: int) -> Any:  # pragma: no cover - served by job_events
