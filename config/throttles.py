@@ -110,6 +110,16 @@ def _username_key(username: str) -> str:
     return hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
 
 
+def scope_hit(scope: str, ident: str) -> ratelimit.Decision:
+    """Counts one request of `ident` against the rate of `scope` (DRF's rates, as every throttle reads
+    them); always allowed when the scope has no rate. Raises ratelimit.RateLimitUnavailable."""
+    rate = SimpleRateThrottle.THROTTLE_RATES.get(scope)
+    if not rate:
+        return ratelimit.Decision(True, 0)
+    limit, window = SimpleRateThrottle.parse_rate(None, rate)
+    return ratelimit.hit(f"throttle_{scope}_{ident}", limit, window)
+
+
 def login_attempt(username: str, ip: str) -> ratelimit.Decision:
     """Counts one login attempt against the username and the address; refused when either is over its rate.
 
@@ -119,11 +129,7 @@ def login_attempt(username: str, ip: str) -> ratelimit.Decision:
     for scope, ident in (("login_user", _username_key(username) if username else ""), ("login_ip", ip)):
         if not ident:
             continue
-        rate = SimpleRateThrottle.THROTTLE_RATES.get(scope)  # DRF's rates, as every throttle reads them
-        if not rate:
-            continue
-        limit, window = SimpleRateThrottle.parse_rate(None, rate)
-        decisions.append(ratelimit.hit(f"throttle_{scope}_{ident}", limit, window))
+        decisions.append(scope_hit(scope, ident))
     refused = [d for d in decisions if not d.allowed]
     if refused:
         return ratelimit.Decision(False, max(d.retry_after for d in refused))

@@ -275,9 +275,10 @@ def open_stream(client, job, token):
 
 
 @pytest.fixture
-def three_streams_a_minute(settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "events": "3/min"}}
+def three_streams_a_minute(monkeypatch):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {**SimpleRateThrottle.THROTTLE_RATES, "events": "3/min"})
 
 
 def test_opening_more_streams_than_the_events_rate_is_429_with_retry_after(client, three_streams_a_minute):

@@ -23,12 +23,11 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
-from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from config.errors import ErrorSerializer
 from config.security import AuditedJWTAuthentication
+from config.throttles import scope_hit
 from videogen import ratelimit, selectors
 from videogen.live.hub import Rendered, get_hub, run_db
 from videogen.models import JobStatus, VideoJob
@@ -65,12 +64,8 @@ def _last_event_id(request: Any) -> int | None:
 def _throttled(caller: str) -> JsonResponse | None:
     """The `events` rate (opening streams) counted like every other throttle: 429 over it, 503 when
     the shared store is down; None when the stream may open."""
-    rate = api_settings.DEFAULT_THROTTLE_RATES.get("events")
-    if not rate:
-        return None
-    limit, window = SimpleRateThrottle.parse_rate(None, rate)
     try:
-        decision = ratelimit.hit(f"throttle_events_{caller}", limit, window)
+        decision = scope_hit("events", caller)
     except ratelimit.RateLimitUnavailable:
         response = _error(503, "service_unavailable",
                           "The service is briefly unavailable (rate-limit store unreachable). Try again shortly.")
