@@ -146,6 +146,16 @@ def test_job_page_shows_each_scenes_caption_and_the_openings_of_the_other_variat
     assert "v2: “Ever run at dawn?”" in storyboard and "v3: “The city is your track”" in storyboard
 
 
+def test_job_page_shows_only_the_openings_of_variations_the_job_has(admin_client):
+    job = VideoJobFactory(status=JobStatus.STORYBOARD_COMPLETE, number_of_variations=2)
+    SceneFactory(job=job, number=1, caption="Meet the Aero", hook_variants=[
+        {"caption": "Ever run at dawn?", "narration": ""}, {"caption": "The city is your track", "narration": ""}])
+
+    body = admin_client.get(job_page(job)).content.decode()
+
+    assert "v2: “Ever run at dawn?”" in body and "The city is your track" not in body
+
+
 def test_job_page_shows_a_video_player_and_the_export_links(admin_client):
     job = VideoJobFactory(status=JobStatus.COMPLETED)
     base = f"videos/{job.pk}"
