@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 
 _SLIDING_WINDOW = """
 local t = redis.call('TIME')
@@ -83,14 +83,18 @@ def _hit_database(key: str, limit: int, window_seconds: int) -> Decision:
     expires = datetime.fromtimestamp(now + window_seconds, tz=UTC)
     try:
         with transaction.atomic():
-            RateLimitBucket.objects.get_or_create(key=key, defaults={"hits": [], "expires_at": expires})
-            bucket = RateLimitBucket.objects.select_for_update().get(key=key)
-            hits = [stamp for stamp in bucket.hits if stamp > now - window_seconds]
+            # One locked read, then one write: the row lock (SQLite: the immediate transaction's write
+            # lock) makes read-count-append atomic across processes.
+            locked = RateLimitBucket.objects.select_for_update().filter(key=key).values_list("hits", flat=True)
+            stored = locked.first()
+            if stored is None:  # the key's first hit: make its row (or find the one a racer made), lock it
+                _create_bucket(key, expires)
+                stored = locked.get()
+            hits = [stamp for stamp in stored if stamp > now - window_seconds]
             allowed = len(hits) < limit
             if allowed:
                 hits.append(now)
-            bucket.hits, bucket.expires_at = hits, expires
-            bucket.save(update_fields=["hits", "expires_at"])
+            RateLimitBucket.objects.filter(key=key).update(hits=hits, expires_at=expires)
         if random.random() < 0.01:  # noqa: S311 - housekeeping, not security
             RateLimitBucket.objects.filter(expires_at__lt=datetime.now(tz=UTC) - timedelta(minutes=1)).delete()
     except DatabaseError as exc:
@@ -98,6 +102,16 @@ def _hit_database(key: str, limit: int, window_seconds: int) -> Decision:
     if allowed:
         return Decision(True, 0)
     return Decision(False, max(1, math.ceil(hits[0] + window_seconds - now)))
+
+
+def _create_bucket(key: str, expires: datetime) -> None:
+    from videogen.models import RateLimitBucket
+
+    try:
+        with transaction.atomic():  # a savepoint: a racer's row makes this insert fail harmlessly
+            RateLimitBucket.objects.create(key=key, hits=[], expires_at=expires)
+    except IntegrityError:
+        pass
 
 
 def recent_hits(key: str, window_seconds: int) -> int:
