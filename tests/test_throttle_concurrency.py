@@ -2,7 +2,7 @@
 
 DRF's throttles read the cached history and write it back, so requests arriving together all see the
 same count and all pass (upload 11/10, poll 32/30 were measured across 3 gunicorn workers). The count
-is now one atomic step in the shared store: a Lua script on Redis, a locked row on the database. These
+is now one atomic step in the shared store: a Lua script on Redis, a compare-and-set on the database row. These
 tests release many requests at once, from threads (own database connections) and from processes, and
 count what was admitted. They run on whichever store the suite is configured with (CI runs both).
 """

@@ -393,12 +393,13 @@ class BudgetSettings(models.Model):
 class RateLimitBucket(models.Model):
     """One rate-limit window (a throttle key's recent hits) when the shared cache is not Redis.
 
-    Updated under a row lock (videogen/ratelimit.py), so concurrent requests across processes count
-    exactly; with Redis the same window lives in a sorted set updated by one Lua script.
+    Written by compare-and-set on `version` (videogen/ratelimit.py), so concurrent requests across
+    processes count exactly; with Redis the same window lives in a sorted set updated by one Lua script.
     """
 
     key = models.CharField(max_length=250, primary_key=True)
     hits = models.JSONField(default=list)  # unix timestamps (seconds) inside the window, oldest first
+    version = models.PositiveBigIntegerField(default=0)  # moves with every write: the compare-and-set guard
     expires_at = models.DateTimeField(db_index=True)
 
     def __str__(self) -> str:

@@ -2,8 +2,8 @@
 
 `hit(key, limit, window)` records one request and says whether it is allowed, atomically: with Redis one
 Lua script prunes, counts and adds in a single step (its clock is Redis's own `TIME`, the same for every
-host); otherwise a database row per key is updated under a row lock. A read-then-write on a cache (what
-DRF's throttles do) lets concurrent requests all read the same count and all pass.
+host); otherwise a database row per key is written by compare-and-set on its version. A read-then-write
+on a cache (what DRF's throttles do) lets concurrent requests all read the same count and all pass.
 
 The shared store being unreachable raises `RateLimitUnavailable`; callers answer 503.
 """
@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import DatabaseError, IntegrityError, transaction
 
+CAS_ATTEMPTS = 50  # compare-and-set rounds before a key under a storm of writes gives up (503)
 _SLIDING_WINDOW = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -77,24 +78,30 @@ def _hit_redis(cache, key: str, limit: int, window_seconds: int) -> Decision:
 
 
 def _hit_database(key: str, limit: int, window_seconds: int) -> Decision:
+    """Read the window, decide, then write it back only if nobody wrote in between (compare-and-set
+    on the row's version; retried when someone did). No lock is held while Python decides: under
+    SQLite's single write lock, a locked read-decide-write made every poll wait for the others."""
     from videogen.models import RateLimitBucket
 
-    now = time.time()
-    expires = datetime.fromtimestamp(now + window_seconds, tz=UTC)
     try:
-        with transaction.atomic():
-            # One locked read, then one write: the row lock (SQLite: the immediate transaction's write
-            # lock) makes read-count-append atomic across processes.
-            locked = RateLimitBucket.objects.select_for_update().filter(key=key).values_list("hits", flat=True)
-            stored = locked.first()
-            if stored is None:  # the key's first hit: make its row (or find the one a racer made), lock it
+        for _attempt in range(CAS_ATTEMPTS):
+            now = time.time()
+            expires = datetime.fromtimestamp(now + window_seconds, tz=UTC)
+            row = RateLimitBucket.objects.filter(key=key).values_list("hits", "version").first()
+            if row is None:
                 _create_bucket(key, expires)
-                stored = locked.get()
+                continue
+            stored, version = row
             hits = [stamp for stamp in stored if stamp > now - window_seconds]
             allowed = len(hits) < limit
             if allowed:
                 hits.append(now)
-            RateLimitBucket.objects.filter(key=key).update(hits=hits, expires_at=expires)
+            if RateLimitBucket.objects.filter(key=key, version=version).update(
+                hits=hits, version=version + 1, expires_at=expires
+            ):
+                break
+        else:
+            raise RateLimitUnavailable(f"rate-limit window {key!r} kept changing under {CAS_ATTEMPTS} attempts")
         if random.random() < 0.01:  # noqa: S311 - housekeeping, not security
             RateLimitBucket.objects.filter(expires_at__lt=datetime.now(tz=UTC) - timedelta(minutes=1)).delete()
     except DatabaseError as exc:
