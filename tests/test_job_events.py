@@ -299,3 +299,20 @@ def test_the_events_rate_is_counted_per_user(client, three_streams_a_minute):
     other_job, other_token = finished_job_seen_to_the_end()
 
     assert open_stream(client, other_job, other_token).status_code == 204
+
+
+def test_opening_a_stream_while_the_rate_limit_store_is_down_is_503_json(client, monkeypatch):
+    from videogen import ratelimit
+    from videogen.live import views
+
+    def store_down(*args):
+        raise ratelimit.RateLimitUnavailable("connection refused")
+
+    monkeypatch.setattr(views, "scope_hit", store_down)
+    job, token = finished_job_seen_to_the_end()
+
+    response = open_stream(client, job, token)
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "service_unavailable"
+    assert response["Retry-After"] == "5"

@@ -27,7 +27,7 @@ from rest_framework.views import APIView
 
 from config.errors import ErrorSerializer
 from config.security import AuditedJWTAuthentication
-from config.throttles import scope_hit
+from config.throttles import scope_hit, store_unavailable
 from videogen import ratelimit, selectors
 from videogen.live.hub import Rendered, get_hub, run_db
 from videogen.models import JobStatus, VideoJob
@@ -67,9 +67,10 @@ def _throttled(caller: str) -> JsonResponse | None:
     try:
         decision = scope_hit("events", caller)
     except ratelimit.RateLimitUnavailable:
-        response = _error(503, "service_unavailable",
-                          "The service is briefly unavailable (rate-limit store unreachable). Try again shortly.")
-        response["Retry-After"] = "5"
+        unavailable = store_unavailable()  # the same 503 every throttled endpoint answers
+        response = _error(unavailable.status_code, unavailable.error_code, str(unavailable.detail))
+        for name, value in unavailable.headers.items():
+            response[name] = value
         return response
     if decision.allowed:
         return None
