@@ -115,9 +115,9 @@ def _drafts(parsed: BriefBeats, target: int, context: BrandContext) -> list[_Dra
     middle = [d for d in extras if d.role in ("product", "message")]
     closing = [_cta_draft(cta_text, product, context, english)] if (brief_cta or "cta" in structure) else []
     drafts = [*hook, *beat_drafts, *middle, *closing]
-    if drafts and not drafts[0].variants and english and (parsed.product or context.brand_name):
+    if drafts and english and (hook or parsed.product or context.brand_name):
         # The first seconds are the hook of a social ad whatever scene 1 shows: variations 2 and 3
-        # open it with a hook line about the product or brand instead of the beat's own words.
+        # open it with a hook line about the product or brand (a generic one only on a hook scene).
         drafts[0] = replace(drafts[0], variants=_hook_variants(product if parsed.product else "", context.brand_name))
     return drafts
 
@@ -218,7 +218,6 @@ def _extras(structure: list[str], product: str, context: BrandContext, english: 
                 "hook", f"Opening hook: a close-up teaser of {product}",
                 f"Extreme close-up teaser of {product} in motion, bold graphic composition", caption,
                 caption if english else "", "fast push-in", first_light,
-                _hook_variants(product if parsed.product else "", brand) if english else (),
             ))
         elif role == "product":
             caption = (sentence_case(f"{brand} {parsed.product}".strip()) if parsed.product else
