@@ -194,7 +194,7 @@ def demo(port: int) -> None:
               f"[{scene['role'] or '-'}]  {scene['description']}")
         spoken = f"   narration: {scene['narration']}" if scene["narration"] else ""
         print(f"      caption: \"{scene['caption']}\"{spoken}")
-        for number, opening in enumerate(scene["hookVariants"], start=2):
+        for number, opening in enumerate(scene["hookVariants"][: job["numberOfVariations"] - 1], start=2):
             print(f"      variation {number} opens with: \"{opening['caption']}\"")
     status, rendered = api.call("POST", f"/api/v2/jobs/{job_id}/render")
     if status != 202:
